@@ -1,0 +1,43 @@
+//! Authentication by the `X-User-Id` / `X-Auth-Token` headers, and the permission check.
+
+use actix_web::HttpRequest;
+
+use crate::error::ApiError;
+use crate::store::{Session, Store};
+
+pub(crate) const USER_ID_HEADER: &str = "X-User-Id";
+pub(crate) const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
+
+/// The permission both contacts routes require.
+pub(crate) const UPDATE_LIVECHAT_CONTACT: &str = "update-livechat-contact";
+
+/// The session of the request's user, or 401 when a header is missing or does not name an
+/// active user holding that token.
+pub(crate) fn authenticate(request: &HttpRequest, store: &Store) -> Result<Session, ApiError> {
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+    };
+    let (Some(user_id), Some(token)) = (header(USER_ID_HEADER), header(AUTH_TOKEN_HEADER)) else {
+        return Err(ApiError::Unauthorized);
+    };
+    store
+        .authenticate(user_id, token)
+        .ok_or(ApiError::Unauthorized)
+}
+
+/// 403 unless one of the session's roles holds `permission`.
+pub(crate) fn require_permission(
+    store: &Store,
+    session: &Session,
+    permission: &str,
+) -> Result<(), ApiError> {
+    if store.has_permission(session, permission) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}

@@ -1,0 +1,7 @@
+//! The documents of a Rocket.Chat workspace that the contacts routes touch, the request
+//! bodies, and the business rules.
+
+pub mod contact;
+pub mod request;
+pub mod rules;
+pub mod workspace;

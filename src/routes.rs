@@ -1,0 +1,72 @@
+//! HTTP routes, one file per Rocket.Chat namespace, and the request pipeline they share:
+//! authentication → body validation → permission → handler, the first failure answering.
+
+pub mod docs;
+pub mod omnichannel;
+
+mod body;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::Session;
+use crate::validation::RequestSchema;
+
+/// A request that passed authentication, validation and the permission check.
+pub(crate) struct Authorized<T> {
+    pub body: T,
+    #[allow(dead_code)] // read by routes that act on behalf of the user (issue: me, logout)
+    pub session: Session,
+}
+
+/// Runs the pipeline of a legacy Rocket.Chat route up to the handler.
+pub(crate) async fn authorize<T: DeserializeOwned>(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    schema: &RequestSchema,
+    permission: &str,
+) -> Result<Authorized<T>, ApiError> {
+    let session = crate::auth::authenticate(request, &state.store)?;
+    let mut body = body::read(request, payload, state.body_limit).await?;
+    schema
+        .validate(&mut body)
+        .map_err(ApiError::InvalidParams)?;
+    crate::auth::require_permission(&state.store, &session, permission)?;
+    Ok(Authorized {
+        body: into_handler_input(body)?,
+        session,
+    })
+}
+
+/// The route hands the handler the validated body without its top-level `null`s.
+fn into_handler_input<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+    let mut body = match body {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    body.retain(|_, v| !v.is_null());
+    // The body satisfies the schema here, and the schema and `T` describe the same fields;
+    // should they ever drift apart, say so rather than answer 500.
+    serde_json::from_value(Value::Object(body))
+        .map_err(|e| ApiError::InvalidParams(format!("request body does not fit: {e}")))
+}
+
+/// `{...payload, "success": true}`: every successful legacy route answers so.
+pub(crate) fn success(key: &str, payload: Value) -> HttpResponse {
+    let mut body = Map::new();
+    body.insert(key.to_owned(), payload);
+    body.insert("success".to_owned(), Value::Bool(true));
+    HttpResponse::Ok().json(body)
+}
+
+/// Any method and path the mock does not serve: a JSON 404, never an empty body.
+pub(crate) async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound {
+        method: request.method().to_string(),
+        path: request.path().to_owned(),
+    })
+}

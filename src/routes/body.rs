@@ -1,0 +1,109 @@
+//! Reading a request body the way Rocket.Chat's router does (`parseBodyParams`):
+//! - a `Content-Type` containing `application/json`: the parsed JSON; an array stays an
+//!   array (and fails validation with `must be object`), other non-objects become `{}`;
+//! - containing `application/x-www-form-urlencoded`: an object of the (string) fields, the
+//!   last of repeated names winning (`Object.fromEntries(formData)`);
+//! - anything else: the text spread into an object of its characters (`{ ..."abc" }`),
+//!   which has no `contactId`; we pass `{}`, which fails validation with the same message.
+//!
+//! One deliberate difference: the real server swallows a JSON syntax error and validates
+//! `{}`; the mock answers 400 `invalid-params` with the parser's message, because a client
+//! sending broken JSON is better told so. An empty JSON body is `{}`, as upstream.
+
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::{HttpRequest, web};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+pub(super) async fn read(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Value, ApiError> {
+    let too_large = ApiError::PayloadTooLarge { limit };
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large);
+    }
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        // A broken or aborted upload: nothing usable arrived.
+        let chunk = chunk
+            .map_err(|e| ApiError::InvalidParams(format!("request body could not be read: {e}")))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    decode(content_type, &bytes)
+}
+
+fn decode(content_type: &str, bytes: &[u8]) -> Result<Value, ApiError> {
+    if content_type.contains("application/json") {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Object(Map::new()));
+        }
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::InvalidParams(format!("Malformed JSON body: {e}")))?;
+        return Ok(match value {
+            Value::Object(_) | Value::Array(_) => value,
+            // `{ ...5 }`, `{ ...null }` are `{}`; `{ ..."text" }` has only index keys.
+            _ => Value::Object(Map::new()),
+        });
+    }
+    if content_type.contains("application/x-www-form-urlencoded") {
+        let fields: Map<String, Value> = form_urlencoded::parse(bytes)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        return Ok(Value::Object(fields));
+    }
+    Ok(Value::Object(Map::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn form_fields_are_strings_and_the_last_repeat_wins_in_the_first_place() {
+        let body = decode(
+            "application/x-www-form-urlencoded",
+            b"contactId=a&name=J+D&emails=x%40y&name=Z",
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            json!({"contactId": "a", "name": "Z", "emails": "x@y"})
+        );
+        assert_eq!(body.as_object().unwrap().keys().nth(1).unwrap(), "name");
+    }
+
+    #[test]
+    fn json_scalars_become_empty_objects_and_arrays_stay() {
+        assert_eq!(decode("application/json", b"5").unwrap(), json!({}));
+        assert_eq!(decode("application/json", b"[1]").unwrap(), json!([1]));
+        assert_eq!(decode("application/json", b"  ").unwrap(), json!({}));
+        assert_eq!(decode("text/plain", b"contactId=x").unwrap(), json!({}));
+    }
+
+    #[test]
+    fn broken_json_says_where() {
+        let error = decode("application/json; charset=utf-8", b"{\"contactId\": }").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Malformed JSON body: expected value at line 1 column 15 [invalid-params]"
+        );
+    }
+}

@@ -1,0 +1,243 @@
+//! Request validation as Rocket.Chat's AJV validator does it.
+//!
+//! Rocket.Chat validates bodies with AJV (`coerceTypes: true`, no `allErrors`): it converts
+//! mistyped scalars as it goes, stops at the first failing keyword and reports one message
+//! without a path. We reproduce that in three steps:
+//! 1. coerce the body in place, guided by the schema ([`coerce`]);
+//! 2. let the `jsonschema` crate list every error of the coerced body;
+//! 3. pick the error AJV would have met first and word it as AJV does ([`ajv_message`]).
+//!
+//! The order AJV checks things in (verified against AJV's generated code): at an object,
+//! its type, then `required` (in the listed order), then `additionalProperties`, then each
+//! property in the schema's order; at an array, its type, then each item, then `uniqueItems`.
+
+mod coerce;
+pub(crate) mod js;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+/// A compiled request schema. The schema is the one served in the OpenAPI document.
+pub struct RequestSchema {
+    schema: Value,
+    validator: Validator,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid request schema: {0}")]
+pub struct SchemaError(String);
+
+impl RequestSchema {
+    pub fn compile(schema: Value) -> Result<Self, SchemaError> {
+        let validator =
+            jsonschema::draft202012::new(&schema).map_err(|e| SchemaError(e.to_string()))?;
+        Ok(Self { schema, validator })
+    }
+
+    /// Coerces `body` in place as AJV would, then checks it. On failure, returns AJV's one
+    /// message (e.g. `must have required property 'contactId'`).
+    pub fn validate(&self, body: &mut Value) -> Result<(), String> {
+        coerce::coerce(&self.schema, body);
+        let first = self
+            .validator
+            .iter_errors(body)
+            .filter_map(|error| {
+                let message = ajv_message(&self.schema, body, &error)?;
+                Some((ajv_rank(&self.schema, &error), message))
+            })
+            .min_by(|a, b| a.0.cmp(&b.0));
+        match first {
+            Some((_, message)) => Err(message),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where an error stands in AJV's evaluation order: one `(keyword, index)` step per level.
+type Rank = Vec<(u8, usize)>;
+
+const TYPE: u8 = 0;
+const REQUIRED: u8 = 1;
+const ADDITIONAL: u8 = 2;
+const CHILD: u8 = 3;
+const UNIQUE: u8 = 4;
+const OTHER: u8 = 5;
+
+fn ajv_rank(root: &Value, error: &ValidationError<'_>) -> Rank {
+    let mut rank = Rank::new();
+    let mut schema = root;
+    for segment in error.instance_path().segments() {
+        let (index, child) = match segment {
+            LocationSegment::Property(name) => {
+                let properties = schema.get("properties").and_then(Value::as_object);
+                let index = properties
+                    .and_then(|p| p.keys().position(|k| k == name.as_ref()))
+                    .unwrap_or(usize::MAX);
+                let child = properties.and_then(|p| p.get(name.as_ref()));
+                (index, child)
+            }
+            LocationSegment::Index(i) => (i, schema.get("items")),
+        };
+        rank.push((CHILD, index));
+        match child {
+            Some(child) => schema = child,
+            None => return rank,
+        }
+    }
+    rank.push(match error.kind() {
+        ValidationErrorKind::Type { .. } => (TYPE, 0),
+        ValidationErrorKind::Required { property } => {
+            let required = schema.get("required").and_then(Value::as_array);
+            let index = required.and_then(|r| r.iter().position(|p| p == property));
+            (REQUIRED, index.unwrap_or(usize::MAX))
+        }
+        ValidationErrorKind::AdditionalProperties { .. } => (ADDITIONAL, 0),
+        ValidationErrorKind::UniqueItems => (UNIQUE, 0),
+        _ => (OTHER, 0),
+    });
+    rank
+}
+
+/// AJV's message for the error, or `None` where AJV would not report it at all.
+fn ajv_message(root: &Value, body: &Value, error: &ValidationError<'_>) -> Option<String> {
+    Some(match error.kind() {
+        ValidationErrorKind::Type { .. } => {
+            // Rocket.Chat's schemas say `nullable: true`; AJV's message names only the
+            // `type` keyword's value, so `["string", "null"]` must read `must be string`.
+            let schema = schema_at(root, error);
+            let types: Vec<&str> = coerce::schema_types(schema)
+                .into_iter()
+                .filter(|t| *t != "null")
+                .collect();
+            format!("must be {}", types.join(","))
+        }
+        ValidationErrorKind::Required { property } => format!(
+            "must have required property '{}'",
+            property.as_str().unwrap_or_default()
+        ),
+        ValidationErrorKind::AdditionalProperties { .. } => {
+            "must NOT have additional properties".to_owned()
+        }
+        ValidationErrorKind::UniqueItems => {
+            let items = value_at(body, error)?.as_array()?;
+            let (j, i) = ajv_duplicate(items)?;
+            format!("must NOT have duplicate items (items ## {j} and {i} are identical)")
+        }
+        _ => error.to_string(),
+    })
+}
+
+/// The pair AJV reports for `uniqueItems` on string items: it scans from the end with a
+/// plain object as the index, so it names the later duplicate first, skips items that are
+/// not strings, and never sees `"__proto__"` (assigning to it is a no-op on an object).
+fn ajv_duplicate(items: &[Value]) -> Option<(usize, usize)> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, item) in items.iter().enumerate().rev() {
+        let Some(text) = item.as_str() else { continue };
+        if text == "__proto__" {
+            continue;
+        }
+        if let Some(&j) = seen.get(text) {
+            return Some((j, i));
+        }
+        seen.insert(text, i);
+    }
+    None
+}
+
+fn schema_at<'s>(root: &'s Value, error: &ValidationError<'_>) -> &'s Value {
+    let mut schema = root;
+    for segment in error.instance_path().segments() {
+        let next = match segment {
+            LocationSegment::Property(name) => {
+                schema.get("properties").and_then(|p| p.get(name.as_ref()))
+            }
+            LocationSegment::Index(_) => schema.get("items"),
+        };
+        match next {
+            Some(next) => schema = next,
+            None => break,
+        }
+    }
+    schema
+}
+
+fn value_at<'v>(body: &'v Value, error: &ValidationError<'_>) -> Option<&'v Value> {
+    body.pointer(error.instance_path().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn update_schema() -> RequestSchema {
+        let nullable_strings = json!({
+            "type": ["array", "null"], "items": {"type": "string"}, "uniqueItems": true
+        });
+        RequestSchema::compile(json!({
+            "type": "object",
+            "properties": {
+                "contactId": {"type": "string"},
+                "name": {"type": "string"},
+                "emails": nullable_strings,
+                "phones": nullable_strings,
+                "customFields": {"type": ["object", "null"]},
+                "contactManager": {"type": ["string", "null"]},
+                "wipeConflicts": {"type": ["boolean", "null"]}
+            },
+            "required": ["contactId"],
+            "additionalProperties": false
+        }))
+        .unwrap()
+    }
+
+    fn message(body: Value) -> Result<Value, String> {
+        let mut body = body;
+        update_schema().validate(&mut body).map(|()| body)
+    }
+
+    #[test]
+    fn reports_the_first_failure_in_ajv_order() {
+        assert_eq!(message(json!([])).unwrap_err(), "must be object");
+        assert_eq!(
+            message(json!({"unknown": true})).unwrap_err(),
+            "must have required property 'contactId'"
+        );
+        assert_eq!(
+            message(json!({"contactId": "x", "unknown": 1, "name": []})).unwrap_err(),
+            "must NOT have additional properties"
+        );
+        assert_eq!(
+            message(json!({"contactId": "x", "phones": [{}], "emails": "a"})).unwrap_err(),
+            "must be array"
+        );
+    }
+
+    #[test]
+    fn duplicates_are_found_after_coercion_and_after_item_types() {
+        assert_eq!(
+            message(json!({"contactId": "x", "emails": [1, "1"]})).unwrap_err(),
+            "must NOT have duplicate items (items ## 1 and 0 are identical)"
+        );
+        assert_eq!(
+            message(json!({"contactId": "x", "emails": ["a", "b", "a", "b"]})).unwrap_err(),
+            "must NOT have duplicate items (items ## 3 and 1 are identical)"
+        );
+        assert_eq!(
+            message(json!({"contactId": "x", "emails": ["a", {}, "a"]})).unwrap_err(),
+            "must be string"
+        );
+    }
+
+    #[test]
+    fn valid_bodies_come_back_coerced() {
+        let body = message(json!({"contactId": 1, "emails": "", "wipeConflicts": "false"}));
+        assert_eq!(
+            body.unwrap(),
+            json!({"contactId": "1", "emails": null, "wipeConflicts": false})
+        );
+    }
+}
