@@ -1,0 +1,124 @@
+//! Fixture folders: Rocket.Chat's shapes, MongoDB Extended JSON, and clear refusals.
+
+use std::process::Command;
+
+use rocketchat_mock::store::fixtures::Fixtures;
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn load_error(name: &str, overrides: &[(&str, &str)]) -> String {
+    Fixtures::from_dir(&fixture_dir(name, overrides))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn a_broken_file_is_refused_with_file_document_and_problem() {
+    assert_eq!(
+        load_error("bad-json", &[("contacts.json", "[{\"_id\": }]")]),
+        "contacts.json: not valid JSON: expected value at line 1 column 10"
+    );
+    assert_eq!(
+        load_error("not-array", &[("users.json", "{}")]),
+        "users.json: must be a JSON array of documents, found an object"
+    );
+    assert_eq!(
+        load_error(
+            "bad-type",
+            &[(
+                "contacts.json",
+                r#"[{"_id": "a"}, {"_id": "b", "channels": [{"name": "w", "visitor": {"visitorId": "v", "source": {"type": "widget"}}, "blocked": "false", "verified": false, "details": {"type": "widget"}}]}]"#
+            )]
+        ),
+        "contacts.json, document 1 (_id \"b\"): channels[0].blocked: invalid type: string \"false\", expected a boolean"
+    );
+    assert_eq!(
+        load_error(
+            "duplicate",
+            &[(
+                "permissions.json",
+                r#"[{"_id": "p", "roles": []}, {"_id": "p", "roles": []}]"#
+            )]
+        ),
+        "permissions.json, document 1 (_id \"p\"): another document has the same _id"
+    );
+    assert!(
+        load_error("bad-date", &[("contacts.json", r#"[{"_id": {"$oid": "abc"}, "createdAt": {"$date": "soon"}}]"#)])
+            .starts_with("contacts.json, document 0 (_id \"abc\"): at createdAt: $date \"soon\" is not an ISO 8601 date: ")
+    );
+    assert!(
+        load_error(
+            "bad-regexp",
+            &[("custom-fields.json", r#"[{"_id": "f", "regexp": "("}]"#)]
+        )
+        .starts_with("custom-fields.json, document 0 (_id \"f\"): regexp \"(\" does not compile")
+    );
+}
+
+#[test]
+fn the_binary_exits_non_zero_naming_the_broken_file() {
+    let dir = fixture_dir("binary", &[("users.json", "[1]")]);
+    let output = Command::new(env!("CARGO_BIN_EXE_rocketchat-mock"))
+        .args(["--port", "0", "--fixtures"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("users.json, document 0: must be an object, found a number"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_mongoexport_of_a_workspace_loads_as_it_is() {
+    let users = r#"[{"_id": "u1", "username": "ana", "active": true, "roles": ["livechat-agent"],
+        "createdAt": {"$date": {"$numberLong": "1700000000000"}},
+        "services": {"resume": {"loginTokens": [{"when": {"$date": "2025-01-01T00:00:00Z"}, "hashedToken": "NbK7OltNNN8iqSvkOTfML4DNKKVgWJh/NT7q2TEBB0o="}]}}}]"#;
+    let permissions = r#"[{"_id": "update-livechat-contact", "roles": ["livechat-agent"], "_updatedAt": {"$date": "2025-01-01T00:00:00.000Z"}}]"#;
+    let contacts = r#"[{"_id": {"$oid": "65a000000000000000000001"}, "name": "Ex", "createdAt": {"$date": "2025-01-01T10:00:00+01:00"}, "customFields": {"legacyKey": "kept"}, "mystery": {"x": 1}},
+        {"_id": {"$oid": "65a000000000000000000002"}, "createdAt": {"$date": "2025-01-01T00:00:00Z"}, "_updatedAt": {"$date": "2025-01-02T00:00:00Z"}, "enabled": false}]"#;
+    let app = TestApp::spawn_with_fixtures(
+        "export",
+        &[
+            ("users.json", users),
+            ("permissions.json", permissions),
+            ("contacts.json", contacts),
+            ("custom-fields.json", "[]"),
+        ],
+    )
+    .await;
+    let user = User {
+        id: "u1",
+        token: "test-agent-token",
+    };
+    let reply = app
+        .update(
+            user,
+            json!({ "contactId": "65a000000000000000000001", "contactManager": "u1" }),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let contact = &reply.body["contact"];
+    assert_eq!(contact["createdAt"], "2025-01-01T09:00:00.000Z");
+    assert_eq!(
+        contact["mystery"],
+        json!({ "x": 1 }),
+        "unknown fields round-trip"
+    );
+    let deleted = app
+        .update(user, json!({ "contactId": "65a000000000000000000002" }))
+        .await;
+    assert_eq!(deleted.error(), "error-contact-not-found");
+}
+
+#[tokio::test]
+async fn a_missing_file_is_an_empty_collection() {
+    let dir = fixture_dir("missing", &[]);
+    std::fs::remove_file(dir.join("custom-fields.json")).unwrap();
+    let fixtures = Fixtures::from_dir(&dir).unwrap();
+    assert!(fixtures.custom_fields.is_empty());
+    assert_eq!(fixtures.missing.len(), 1);
+}

@@ -1,0 +1,246 @@
+//! Spawns the real server on a free port and talks to it as a client would.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use rocketchat_mock::config::Config;
+use rocketchat_mock::startup::Application;
+use serde_json::Value;
+
+pub const UPDATE: &str = "/api/v1/omnichannel/contacts.update";
+pub const CONFLICTS: &str = "/api/v1/omnichannel/contacts.conflicts";
+
+/// A fixture user and one of its tokens.
+#[derive(Clone, Copy)]
+pub struct User {
+    pub id: &'static str,
+    pub token: &'static str,
+}
+
+/// `admin` + `livechat-agent`, the user of the reference pages' examples.
+pub const ADMIN: User = User {
+    id: "rbAXPnMktTFbNpwtJ",
+    token: "RScctEHSmLGZGywfIhWyRpyofhKOiMoUIpimhvheU3f",
+};
+/// An agent whose token is stored only hashed, as Rocket.Chat stores it.
+pub const HASHED_TOKEN_AGENT: User = User {
+    id: "test.agent",
+    token: "test-agent-token",
+};
+/// `livechat-manager`, not an agent: may update contacts, cannot manage one.
+pub const MANAGER: User = User {
+    id: "kM3nXq7TzPmanagr",
+    token: "manager-lucas-token",
+};
+/// Role `user` only: lacks `update-livechat-contact`.
+pub const NO_PERMISSION: User = User {
+    id: "pL2wQr8YxUsernoP",
+    token: "user-nina-token",
+};
+/// An agent whose account is deactivated.
+pub const DEACTIVATED: User = User {
+    id: "dV9cBn4MxDeactiv",
+    token: "deactivated-agent-token",
+};
+
+pub const JOHN: &str = "67487f45e98719b7908d0f29";
+pub const JANE: &str = "68135a22e384b3ad127c7dbc";
+pub const CARLOS: &str = "6750a1b2c3d4e5f6a7b8c9d0";
+pub const GUEST: &str = "6750a1b2c3d4e5f6a7b8c9d1";
+pub const DELETED: &str = "6750a1b2c3d4e5f6a7b8c9d2";
+
+pub struct TestApp {
+    pub address: String,
+    client: reqwest::Client,
+}
+
+/// A response: its status and its JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `error` of a failure body.
+    pub fn error(&self) -> &str {
+        self.body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error in {}", self.body))
+    }
+}
+
+impl TestApp {
+    /// The server on the built-in default fixtures.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Config::for_tests()).await
+    }
+
+    pub async fn spawn_with(config: Config) -> Self {
+        let app = Application::build(&config).expect("the application starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run());
+        Self {
+            address,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// The server on the default fixtures with some files replaced by `overrides`.
+    pub async fn spawn_with_fixtures(name: &str, overrides: &[(&str, &str)]) -> Self {
+        let dir = fixture_dir(name, overrides);
+        let mut config = Config::for_tests();
+        config.fixtures = Some(dir);
+        Self::spawn_with(config).await
+    }
+
+    pub async fn update(&self, user: User, body: Value) -> Reply {
+        self.post_json(UPDATE, Some(user), &body).await
+    }
+
+    pub async fn conflicts(&self, user: User, body: Value) -> Reply {
+        self.post_json(CONFLICTS, Some(user), &body).await
+    }
+
+    pub async fn post_json(&self, path: &str, user: Option<User>, body: &Value) -> Reply {
+        self.post(
+            path,
+            user,
+            Some("application/json"),
+            body.to_string().into_bytes(),
+        )
+        .await
+    }
+
+    /// Any body, with any content type; checks the answer against the contract.
+    pub async fn post(
+        &self,
+        path: &str,
+        user: Option<User>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .body(body);
+        if let Some(user) = user {
+            request = request
+                .header("X-User-Id", user.id)
+                .header("X-Auth-Token", user.token);
+        }
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        let reply = self.send(request).await;
+        contract().check(path, &reply);
+        reply
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let text = response.text().await.expect("a body");
+        assert_eq!(
+            content_type.as_deref(),
+            Some("application/json"),
+            "status {status}, body {text:?}"
+        );
+        let body =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"));
+        Reply { status, body }
+    }
+}
+
+/// The served OpenAPI document, with a validator per documented response.
+pub struct Contract {
+    pub document: Value,
+}
+
+pub fn contract() -> &'static Contract {
+    static CONTRACT: OnceLock<Contract> = OnceLock::new();
+    CONTRACT.get_or_init(|| Contract {
+        document: serde_json::from_str(&rocketchat_mock::openapi::document_json()).unwrap(),
+    })
+}
+
+impl Contract {
+    /// JSON pointer of the response schema of `path` for `status`, if documented.
+    pub fn response_schema_pointer(&self, path: &str, status: u16) -> Option<String> {
+        let pointer = format!(
+            "/paths/{}/post/responses/{status}/content/application~1json/schema",
+            path.replace('/', "~1")
+        );
+        self.document.pointer(&pointer).map(|_| pointer)
+    }
+
+    /// A validator for the schema at `pointer`, resolving `$ref`s within the document.
+    pub fn validator(&self, pointer: &str) -> jsonschema::Validator {
+        let mut root = self.document.clone();
+        root["$ref"] = Value::String(format!("#{pointer}"));
+        jsonschema::draft202012::new(&root).expect("the document's schemas compile")
+    }
+
+    /// Every documented route's answer must fit the schema of its status code.
+    pub fn check(&self, path: &str, reply: &Reply) {
+        let Some(pointer) = self.response_schema_pointer(path, reply.status) else {
+            return;
+        };
+        let validator = self.validator(&pointer);
+        let errors: Vec<String> = validator
+            .iter_errors(&reply.body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{path} answered {} with {} which breaks its schema: {errors:?}",
+            reply.status,
+            reply.body
+        );
+    }
+
+    /// The request example `name` of the operation at `path`, as served.
+    pub fn request_example(&self, path: &str, name: &str) -> Value {
+        let pointer = format!(
+            "/paths/{}/post/requestBody/content/application~1json/examples/{name}/value",
+            path.replace('/', "~1")
+        );
+        self.document
+            .pointer(&pointer)
+            .cloned()
+            .unwrap_or_else(|| panic!("no example at {pointer}"))
+    }
+}
+
+/// A folder holding the default fixtures, with `overrides` written over them.
+pub fn fixture_dir(name: &str, overrides: &[(&str, &str)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("fixtures-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let defaults = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for file in [
+        "users.json",
+        "permissions.json",
+        "contacts.json",
+        "custom-fields.json",
+    ] {
+        std::fs::copy(defaults.join(file), dir.join(file)).unwrap();
+    }
+    for (file, text) in overrides {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}

@@ -1,0 +1,44 @@
+// Rocket.Chat's verdict on request bodies. Reads JSON lines {"schema": NAME, "body": ...}
+// and writes one JSON line each: {"valid": true, "data": <coerced body>} or
+// {"valid": false, "message": <the one message the server sends>}.
+//
+// The schemas are taken from the published rest-typings code (rest-typings/omnichannel.js) and
+// compiled by an AJV configured exactly as rest-typings' Ajv.js configures its body validator.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import Ajv from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+const source = readFileSync(new URL('./rest-typings/omnichannel.js', import.meta.url), 'utf8');
+const ajvConfig = readFileSync(new URL('./rest-typings/Ajv.js', import.meta.url), 'utf8');
+if (!/coerceTypes: true,\s*allowUnionTypes: true/.test(ajvConfig)) {
+    throw new Error('rest-typings configures its body validator differently than this script assumes');
+}
+
+function schemaNamed(name) {
+    const start = source.indexOf(`const ${name} = {`);
+    if (start < 0) throw new Error(`${name} not found in rest-typings`);
+    const end = source.indexOf('\n};\n', start);
+    const literal = source.slice(source.indexOf('{', start), end + 2);
+    return new Function(`return ${literal}`)();
+}
+
+const ajv = new Ajv({ coerceTypes: true, allowUnionTypes: true, code: { source: true }, discriminator: true });
+addFormats(ajv);
+const validators = {
+    update: ajv.compile(schemaNamed('POSTUpdateOmnichannelContactsSchema')),
+    conflicts: ajv.compile(schemaNamed('POSTOmnichannelContactsConflictsSchema')),
+};
+
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+    if (!line.trim()) continue;
+    const { schema, body } = JSON.parse(line);
+    const validate = validators[schema];
+    const data = body;
+    const valid = validate(data);
+    const answer = valid
+        ? { valid: true, data }
+        : { valid: false, message: validate.errors.map((e) => e.message).join('\n ') };
+    process.stdout.write(JSON.stringify(answer) + '\n');
+}
