@@ -27,8 +27,8 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let fixtures = app.fixtures();
-    for missing in &fixtures.missing {
+    let origin = app.origin();
+    for missing in &origin.missing {
         tracing::warn!(
             "{} not found in the fixtures folder: that collection is empty",
             missing.file_name()
@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
     let base = format!("http://{}:{}", config.host, app.port());
     tracing::info!(
         "rocketchat-mock listening on {base} with {} ({}); Swagger UI at {base}/docs/",
-        fixtures.source,
+        origin.source,
         app.state().store.counts(),
     );
     match app.run().await {

@@ -12,34 +12,24 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::store::Session;
 use crate::validation::RequestSchema;
 
-/// A request that passed authentication, validation and the permission check.
-pub(crate) struct Authorized<T> {
-    pub body: T,
-    #[allow(dead_code)] // read by routes that act on behalf of the user (issue: me, logout)
-    pub session: Session,
-}
-
-/// Runs the pipeline of a legacy Rocket.Chat route up to the handler.
+/// Runs the pipeline of a legacy Rocket.Chat route up to the handler, and hands over the
+/// validated body.
 pub(crate) async fn authorize<T: DeserializeOwned>(
     request: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
     schema: &RequestSchema,
     permission: &str,
-) -> Result<Authorized<T>, ApiError> {
+) -> Result<T, ApiError> {
     let session = crate::auth::authenticate(request, &state.store)?;
     let mut body = body::read(request, payload, state.body_limit).await?;
     schema
         .validate(&mut body)
         .map_err(ApiError::InvalidParams)?;
     crate::auth::require_permission(&state.store, &session, permission)?;
-    Ok(Authorized {
-        body: into_handler_input(body)?,
-        session,
-    })
+    into_handler_input(body)
 }
 
 /// The route hands the handler the validated body without its top-level `null`s.

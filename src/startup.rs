@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::openapi::{self, CONFLICTS_PATH, UPDATE_PATH};
 use crate::routes::{self, docs};
-use crate::store::fixtures::{FixtureError, Fixtures};
+use crate::store::fixtures::{FixtureError, Fixtures, Origin};
 use crate::store::{Store, iso_millis};
 use crate::validation::{RequestSchema, SchemaError};
 
@@ -68,7 +68,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
-    fixtures: Fixtures,
+    origin: Origin,
 }
 
 impl Application {
@@ -79,11 +79,12 @@ impl Application {
             Some(dir) => Fixtures::from_dir(dir)?,
             None => Fixtures::built_in()?,
         };
+        let origin = fixtures.origin.clone();
         let openapi_json = openapi::document_json();
         let document: Value =
             serde_json::from_str(&openapi_json).expect("the served document is JSON");
         let state = web::Data::new(AppState {
-            store: Store::new(&fixtures),
+            store: Store::new(fixtures),
             schemas: Schemas::from_document(&document)?,
             body_limit: config.body_limit,
             openapi_json,
@@ -122,7 +123,7 @@ impl Application {
             port,
             server: server.run(),
             state,
-            fixtures,
+            origin,
         })
     }
 
@@ -135,8 +136,9 @@ impl Application {
         self.state.clone().into_inner()
     }
 
-    pub fn fixtures(&self) -> &Fixtures {
-        &self.fixtures
+    /// Where the fixtures came from and which files were missing.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully).

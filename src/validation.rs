@@ -40,16 +40,20 @@ impl RequestSchema {
     /// message (e.g. `must have required property 'contactId'`).
     pub fn validate(&self, body: &mut Value) -> Result<(), String> {
         coerce::coerce(&self.schema, body);
-        let first = self
+        let mut errors: Vec<(Rank, &Value, ValidationError<'_>)> = self
             .validator
             .iter_errors(body)
-            .filter_map(|error| {
-                let message = ajv_message(&self.schema, body, &error)?;
-                Some((ajv_rank(&self.schema, &error), message))
+            .map(|error| {
+                let (rank, schema) = locate(&self.schema, &error);
+                (rank, schema, error)
             })
-            .min_by(|a, b| a.0.cmp(&b.0));
-        match first {
-            Some((_, message)) => Err(message),
+            .collect();
+        errors.sort_by(|a, b| a.0.cmp(&b.0));
+        match errors
+            .iter()
+            .find_map(|(_, schema, error)| ajv_message(schema, body, error))
+        {
+            Some(message) => Err(message),
             None => Ok(()),
         }
     }
@@ -65,25 +69,36 @@ const CHILD: u8 = 3;
 const UNIQUE: u8 = 4;
 const OTHER: u8 = 5;
 
-fn ajv_rank(root: &Value, error: &ValidationError<'_>) -> Rank {
+/// Follows the error's instance path through the schema: the error's place in AJV's order,
+/// and the (sub)schema whose keyword failed.
+fn locate<'s>(root: &'s Value, error: &ValidationError<'_>) -> (Rank, &'s Value) {
     let mut rank = Rank::new();
     let mut schema = root;
     for segment in error.instance_path().segments() {
         let (index, child) = match segment {
             LocationSegment::Property(name) => {
                 let properties = schema.get("properties").and_then(Value::as_object);
-                let index = properties
-                    .and_then(|p| p.keys().position(|k| k == name.as_ref()))
-                    .unwrap_or(usize::MAX);
-                let child = properties.and_then(|p| p.get(name.as_ref()));
-                (index, child)
+                let found = properties.and_then(|p| {
+                    p.iter()
+                        .enumerate()
+                        .find(|(_, (key, _))| *key == name.as_ref())
+                });
+                (
+                    found.map_or(usize::MAX, |(i, _)| i),
+                    found.map(|(_, (_, s))| s),
+                )
             }
             LocationSegment::Index(i) => (i, schema.get("items")),
         };
         rank.push((CHILD, index));
         match child {
             Some(child) => schema = child,
-            None => return rank,
+            // Outside the schema's properties (an additional property's value): nothing of
+            // AJV's looks there, so rank it after everything at this level.
+            None => {
+                rank.push((OTHER, 0));
+                return (rank, schema);
+            }
         }
     }
     rank.push(match error.kind() {
@@ -97,16 +112,15 @@ fn ajv_rank(root: &Value, error: &ValidationError<'_>) -> Rank {
         ValidationErrorKind::UniqueItems => (UNIQUE, 0),
         _ => (OTHER, 0),
     });
-    rank
+    (rank, schema)
 }
 
-/// AJV's message for the error, or `None` where AJV would not report it at all.
-fn ajv_message(root: &Value, body: &Value, error: &ValidationError<'_>) -> Option<String> {
+/// AJV's message for an error of `schema`, or `None` where AJV would not report it at all.
+fn ajv_message(schema: &Value, body: &Value, error: &ValidationError<'_>) -> Option<String> {
     Some(match error.kind() {
         ValidationErrorKind::Type { .. } => {
             // Rocket.Chat's schemas say `nullable: true`; AJV's message names only the
             // `type` keyword's value, so `["string", "null"]` must read `must be string`.
-            let schema = schema_at(root, error);
             let types: Vec<&str> = coerce::schema_types(schema)
                 .into_iter()
                 .filter(|t| *t != "null")
@@ -121,7 +135,7 @@ fn ajv_message(root: &Value, body: &Value, error: &ValidationError<'_>) -> Optio
             "must NOT have additional properties".to_owned()
         }
         ValidationErrorKind::UniqueItems => {
-            let items = value_at(body, error)?.as_array()?;
+            let items = body.pointer(error.instance_path().as_str())?.as_array()?;
             let (j, i) = ajv_duplicate(items)?;
             format!("must NOT have duplicate items (items ## {j} and {i} are identical)")
         }
@@ -145,27 +159,6 @@ fn ajv_duplicate(items: &[Value]) -> Option<(usize, usize)> {
         seen.insert(text, i);
     }
     None
-}
-
-fn schema_at<'s>(root: &'s Value, error: &ValidationError<'_>) -> &'s Value {
-    let mut schema = root;
-    for segment in error.instance_path().segments() {
-        let next = match segment {
-            LocationSegment::Property(name) => {
-                schema.get("properties").and_then(|p| p.get(name.as_ref()))
-            }
-            LocationSegment::Index(_) => schema.get("items"),
-        };
-        match next {
-            Some(next) => schema = next,
-            None => break,
-        }
-    }
-    schema
-}
-
-fn value_at<'v>(body: &'v Value, error: &ValidationError<'_>) -> Option<&'v Value> {
-    body.pointer(error.instance_path().as_str())
 }
 
 #[cfg(test)]

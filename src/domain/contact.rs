@@ -148,7 +148,7 @@ impl Contact {
         self.0.get("customFields").and_then(Value::as_object)
     }
 
-    /// The `field` of each conflict entry, with the entry itself.
+    /// The `conflictingFields` entries (`{field, value}`); none when the field is missing.
     pub(crate) fn conflicts(&self) -> &[Value] {
         self.0
             .get("conflictingFields")
@@ -164,10 +164,6 @@ impl Contact {
     /// Removes a field, keeping the order of the others (as MongoDB's `$unset`).
     pub(crate) fn unset(&mut self, field: &str) {
         self.0.shift_remove(field);
-    }
-
-    pub fn document(&self) -> &Map<String, Value> {
-        &self.0
     }
 
     pub fn to_value(&self) -> Value {

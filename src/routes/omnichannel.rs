@@ -45,7 +45,7 @@ pub(crate) async fn contacts_update(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let call = authorize::<UpdateContactBody>(
+    let body = authorize::<UpdateContactBody>(
         &request,
         payload,
         &state,
@@ -53,7 +53,7 @@ pub(crate) async fn contacts_update(
         UPDATE_LIVECHAT_CONTACT,
     )
     .await?;
-    let contact = state.store.update_contact(call.body, &state.now())?;
+    let contact = state.store.update_contact(body, &state.now())?;
     Ok(success("contact", contact))
 }
 
@@ -93,7 +93,7 @@ pub(crate) async fn contacts_conflicts(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let call = authorize::<ResolveConflictsBody>(
+    let body = authorize::<ResolveConflictsBody>(
         &request,
         payload,
         &state,
@@ -101,6 +101,6 @@ pub(crate) async fn contacts_conflicts(
         UPDATE_LIVECHAT_CONTACT,
     )
     .await?;
-    let contact = state.store.resolve_conflicts(call.body, &state.now())?;
+    let contact = state.store.resolve_conflicts(body, &state.now())?;
     Ok(success("result", contact))
 }

@@ -93,16 +93,22 @@ pub enum FixtureError {
     },
 }
 
+/// Where a set of fixtures came from, for the start-up log.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub source: Source,
+    /// Collections whose file was missing (loaded as empty).
+    pub missing: Vec<Collection>,
+}
+
 /// Everything loaded from one set of fixtures.
 #[derive(Debug, Clone)]
 pub struct Fixtures {
-    pub source: Source,
+    pub origin: Origin,
     pub users: Vec<User>,
     pub permissions: Vec<Permission>,
     pub contacts: Vec<Contact>,
     pub custom_fields: Vec<CustomField>,
-    /// Collections whose file was missing (loaded as empty).
-    pub missing: Vec<Collection>,
 }
 
 impl Fixtures {
@@ -141,18 +147,14 @@ impl Fixtures {
         let users = typed::<User>(Collection::Users, documents(Collection::Users)?)?;
         let permissions =
             typed::<Permission>(Collection::Permissions, documents(Collection::Permissions)?)?;
-        let contact_documents = documents(Collection::Contacts)?;
-        let custom_field_documents = documents(Collection::CustomFields)?;
-
-        let contacts = contacts(contact_documents)?;
-        let custom_fields = custom_fields(custom_field_documents)?;
+        let contacts = contacts(documents(Collection::Contacts)?)?;
+        let custom_fields = custom_fields(documents(Collection::CustomFields)?)?;
         Ok(Self {
-            source,
+            origin: Origin { source, missing },
             users,
             permissions,
             contacts,
             custom_fields,
-            missing,
         })
     }
 }
@@ -199,10 +201,7 @@ fn checked<T: DeserializeOwned>(
         .map(|(index, mut document)| {
             let id = document
                 .get("_id")
-                .map(|id| match id.get("$oid").unwrap_or(id) {
-                    Value::String(s) => format!(" (_id {s:?})"),
-                    other => format!(" (_id {other})"),
-                })
+                .map(|id| id_label(id.get("$oid").unwrap_or(id)))
                 .unwrap_or_default();
             let fail = |problem: String| FixtureError::Document {
                 file: file.to_owned(),
@@ -230,6 +229,14 @@ fn checked<T: DeserializeOwned>(
             Ok((map, typed))
         })
         .collect()
+}
+
+/// ` (_id "…")`, how an error names a document.
+fn id_label(id: &Value) -> String {
+    match id {
+        Value::String(s) => format!(" (_id {s:?})"),
+        other => format!(" (_id {other})"),
+    }
 }
 
 fn typed<T: DeserializeOwned>(
@@ -262,7 +269,7 @@ fn custom_fields(documents: Vec<Value>) -> Result<Vec<CustomField>, FixtureError
                         FixtureError::Document {
                             file: file.to_owned(),
                             index,
-                            id: format!(" (_id {:?})", definition.id),
+                            id: id_label(&Value::String(definition.id.clone())),
                             problem: format!("regexp {source:?} does not compile: {e}"),
                         }
                     })?),

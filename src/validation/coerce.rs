@@ -61,8 +61,9 @@ pub(crate) fn coerce(schema: &Value, data: &mut Value) {
     }
 }
 
-/// AJV's `coerceSpecificType`: only scalar target types are coercible (arrays only with
-/// `coerceTypes: "array"`, which Rocket.Chat's body validator does not use).
+/// AJV's `coerceSpecificType` for the types Rocket.Chat's contact schemas use. Arrays are
+/// never coerced (only `coerceTypes: "array"` wraps, and the body validator does not use it);
+/// numbers are left out until a served schema has one.
 fn coerce_to(type_name: &str, data: &Value) -> Option<Value> {
     let number = data.as_f64();
     match type_name {
@@ -86,33 +87,8 @@ fn coerce_to(type_name: &str, data: &Value) -> Option<Value> {
             _ if number == Some(0.0) => Some(Value::Null),
             _ => None,
         },
-        "number" | "integer" => match data {
-            Value::Bool(b) => Some(Value::from(u8::from(*b))),
-            Value::Null => Some(Value::from(0)),
-            Value::String(s) => {
-                let parsed = parse_js_number(s)?;
-                (type_name == "number" || parsed.fract() == 0.0)
-                    .then(|| serde_json::Number::from_f64(parsed).map(Value::Number))
-                    .flatten()
-            }
-            _ => None,
-        },
         _ => None,
     }
-}
-
-/// AJV coerces a string to a number only when `+s` is a finite number and `s` is not empty.
-fn parse_js_number(s: &str) -> Option<f64> {
-    let trimmed = js::trim(s);
-    if s.is_empty() {
-        return None;
-    }
-    let parsed = if trimmed.is_empty() {
-        0.0
-    } else {
-        trimmed.parse::<f64>().ok()?
-    };
-    parsed.is_finite().then_some(parsed)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use rocketchat_mock::store::fixtures::Fixtures;
+use rocketchat_mock::store::fixtures::{Collection, Fixtures};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -120,5 +120,5 @@ async fn a_missing_file_is_an_empty_collection() {
     std::fs::remove_file(dir.join("custom-fields.json")).unwrap();
     let fixtures = Fixtures::from_dir(&dir).unwrap();
     assert!(fixtures.custom_fields.is_empty());
-    assert_eq!(fixtures.missing.len(), 1);
+    assert_eq!(fixtures.origin.missing, [Collection::CustomFields]);
 }
