@@ -1,10 +1,12 @@
 //! Spawns the real server on a free port and talks to it as a client would.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rocketchat_mock::config::Config;
 use rocketchat_mock::startup::Application;
+use rocketchat_mock::store::fixtures::Collection;
 use serde_json::Value;
 
 pub const UPDATE: &str = "/api/v1/omnichannel/contacts.update";
@@ -102,6 +104,12 @@ impl TestApp {
         self.post_json(CONFLICTS, Some(user), &body).await
     }
 
+    /// A raw body to `contacts.update` as the admin.
+    pub async fn update_raw(&self, content_type: Option<&str>, body: impl Into<Vec<u8>>) -> Reply {
+        self.post(UPDATE, Some(ADMIN), content_type, body.into())
+            .await
+    }
+
     pub async fn post_json(&self, path: &str, user: Option<User>, body: &Value) -> Reply {
         self.post(
             path,
@@ -167,30 +175,46 @@ impl TestApp {
 /// The served OpenAPI document, with a validator per documented response.
 pub struct Contract {
     pub document: Value,
+    /// Compiled once per schema: every reply of every test is checked.
+    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
 pub fn contract() -> &'static Contract {
     static CONTRACT: OnceLock<Contract> = OnceLock::new();
     CONTRACT.get_or_init(|| Contract {
         document: serde_json::from_str(&rocketchat_mock::openapi::document_json()).unwrap(),
+        validators: Mutex::default(),
     })
+}
+
+/// JSON pointer of the POST operation at `path`, followed by `rest`.
+fn operation_pointer(path: &str, rest: &str) -> String {
+    format!("/paths/{}/post/{rest}", path.replace('/', "~1"))
 }
 
 impl Contract {
     /// JSON pointer of the response schema of `path` for `status`, if documented.
     pub fn response_schema_pointer(&self, path: &str, status: u16) -> Option<String> {
-        let pointer = format!(
-            "/paths/{}/post/responses/{status}/content/application~1json/schema",
-            path.replace('/', "~1")
+        let pointer = operation_pointer(
+            path,
+            &format!("responses/{status}/content/application~1json/schema"),
         );
         self.document.pointer(&pointer).map(|_| pointer)
     }
 
     /// A validator for the schema at `pointer`, resolving `$ref`s within the document.
-    pub fn validator(&self, pointer: &str) -> jsonschema::Validator {
-        let mut root = self.document.clone();
-        root["$ref"] = Value::String(format!("#{pointer}"));
-        jsonschema::draft202012::new(&root).expect("the document's schemas compile")
+    pub fn validator(&self, pointer: &str) -> Arc<jsonschema::Validator> {
+        let mut validators = self.validators.lock().unwrap();
+        validators
+            .entry(pointer.to_owned())
+            .or_insert_with(|| {
+                let mut root = self.document.clone();
+                root["$ref"] = Value::String(format!("#{pointer}"));
+                Arc::new(
+                    jsonschema::draft202012::new(&root).expect("the document's schemas compile"),
+                )
+            })
+            .clone()
     }
 
     /// Every documented route's answer must fit the schema of its status code.
@@ -213,9 +237,9 @@ impl Contract {
 
     /// The request example `name` of the operation at `path`, as served.
     pub fn request_example(&self, path: &str, name: &str) -> Value {
-        let pointer = format!(
-            "/paths/{}/post/requestBody/content/application~1json/examples/{name}/value",
-            path.replace('/', "~1")
+        let pointer = operation_pointer(
+            path,
+            &format!("requestBody/content/application~1json/examples/{name}/value"),
         );
         self.document
             .pointer(&pointer)
@@ -231,12 +255,7 @@ pub fn fixture_dir(name: &str, overrides: &[(&str, &str)]) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let defaults = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    for file in [
-        "users.json",
-        "permissions.json",
-        "contacts.json",
-        "custom-fields.json",
-    ] {
+    for file in Collection::ALL.map(Collection::file_name) {
         std::fs::copy(defaults.join(file), dir.join(file)).unwrap();
     }
     for (file, text) in overrides {

@@ -110,12 +110,7 @@ async fn invalid_params_bodies_are_exact() {
 async fn a_json_array_body_must_be_an_object() {
     let app = TestApp::spawn().await;
     let reply = app
-        .post(
-            UPDATE,
-            Some(ADMIN),
-            Some("application/json"),
-            b"[{\"contactId\":\"x\"}]".to_vec(),
-        )
+        .update_raw(Some("application/json"), b"[{\"contactId\":\"x\"}]")
         .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.error(), "must be object [invalid-params]");
@@ -135,9 +130,7 @@ async fn other_bodies_read_as_rocket_chat_reads_them() {
         ),
         (None, "contactId=67487f45e98719b7908d0f29"),
     ] {
-        let reply = app
-            .post(UPDATE, Some(ADMIN), content_type, body.as_bytes().to_vec())
-            .await;
+        let reply = app.update_raw(content_type, body).await;
         assert_eq!(
             (reply.status, reply.error()),
             (400, required),
@@ -150,12 +143,7 @@ async fn other_bodies_read_as_rocket_chat_reads_them() {
 async fn malformed_json_is_400_and_says_what_is_wrong() {
     let app = TestApp::spawn().await;
     let reply = app
-        .post(
-            UPDATE,
-            Some(ADMIN),
-            Some("application/json"),
-            b"{\"contactId\": \"x\",}".to_vec(),
-        )
+        .update_raw(Some("application/json"), b"{\"contactId\": \"x\",}")
         .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.body["errorType"], "invalid-params");
@@ -170,9 +158,7 @@ async fn form_bodies_are_coerced_like_json_scalars() {
     let app = TestApp::spawn().await;
     let form = "application/x-www-form-urlencoded";
     let reply = app
-        .post(
-            UPDATE,
-            Some(ADMIN),
+        .update_raw(
             Some(form),
             format!("contactId={JANE}&name=Jane+Form&wipeConflicts=true").into_bytes(),
         )
@@ -182,9 +168,7 @@ async fn form_bodies_are_coerced_like_json_scalars() {
     assert_eq!(reply.body["contact"]["conflictingFields"], json!([]));
 
     let reply = app
-        .post(
-            UPDATE,
-            Some(ADMIN),
+        .update_raw(
             Some(form),
             format!("contactId={JOHN}&emails=a%40b.c").into_bytes(),
         )
@@ -224,14 +208,70 @@ async fn deep_huge_and_broken_bodies_never_break_the_server() {
     );
     let broken: Vec<u8> = (0..=255u8).cycle().take(50_000).collect();
     let huge = json!({ "contactId": JOHN, "emails": (0..20_000).map(|i| format!("user{i}@example.com")).collect::<Vec<_>>() });
-    for body in [deep.into_bytes(), broken, huge.to_string().into_bytes()] {
-        let reply = app
-            .post(UPDATE, Some(ADMIN), Some("application/json"), body)
-            .await;
-        assert!(reply.status == 400 || reply.status == 200, "{reply:?}");
-    }
-    let after = app.update(ADMIN, json!({ "contactId": JOHN })).await;
+
+    let reply = app.update_raw(Some("application/json"), deep).await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply
+            .error()
+            .starts_with("Malformed JSON body: recursion limit exceeded at line 1"),
+        "{}",
+        reply.body
+    );
+
+    let reply = app.update_raw(Some("application/json"), broken).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.error(),
+        "Malformed JSON body: expected value at line 1 column 1 [invalid-params]"
+    );
+
+    let reply = app
+        .update_raw(Some("application/json"), huge.to_string())
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.body["contact"]["emails"].as_array().unwrap().len(),
+        20_000
+    );
+
+    let after = app
+        .update(ADMIN, json!({ "contactId": JOHN, "emails": [] }))
+        .await;
     assert_eq!(after.status, 200);
+}
+
+#[tokio::test]
+async fn a_streamed_body_over_the_limit_is_413_too() {
+    // Without Content-Length the limit is enforced while reading the chunks.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut config = Config::for_tests();
+    config.body_limit = 1024;
+    let app = TestApp::spawn_with(config).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut request = format!(
+        "POST {UPDATE} HTTP/1.1\r\nHost: localhost\r\nX-User-Id: {}\r\nX-Auth-Token: {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        ADMIN.id, ADMIN.token
+    );
+    let chunk = "x".repeat(600);
+    for _ in 0..3 {
+        request.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    request.push_str("0\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        body,
+        json!({ "success": false, "error": "Request body is larger than the limit of 1024 bytes" })
+    );
 }
 
 #[tokio::test]
@@ -255,9 +295,11 @@ async fn unknown_routes_answer_a_json_404() {
 #[tokio::test]
 async fn concurrent_updates_of_different_fields_of_one_contact_all_land() {
     // A lost update would show as a name overwritten by a phones request that read the
-    // contact before the name was written.
-    let app = std::sync::Arc::new(TestApp::spawn().await);
-    for round in 0..10 {
+    // contact before the name was written. Several workers, so requests really overlap.
+    let mut config = Config::for_tests();
+    config.workers = Some(4);
+    let app = std::sync::Arc::new(TestApp::spawn_with(config).await);
+    for round in 0..30 {
         let name = format!("name of round {round}");
         let mut tasks = Vec::new();
         for i in 0..16 {
