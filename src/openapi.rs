@@ -1,10 +1,11 @@
 //! The OpenAPI 3.1 document: generated from the routes and types, committed as
 //! `openapi/openapi.json` (a test fails when the two differ), served at `/openapi.json`.
 //!
-//! The examples are the published reference pages' (`shared/seeds/`), with two corrections
-//! the contract calls for: booleans are JSON booleans, and the `contacts.update` 400 example
-//! names the property that route really requires (`contactId`; the page shows `emails`,
-//! which only the create route requires).
+//! The examples are the published reference pages' (`shared/seeds/`), with these corrections:
+//! booleans are JSON booleans (as the contract says the server sends them); the
+//! `contacts.update` 400 example names the property that route really requires (`contactId`;
+//! the page shows `emails`, which only the create route requires); and the conflicts example's
+//! e-mail address, which the page shows as an obfuscation placeholder, is a real address.
 
 use serde::Serialize;
 use serde_json::{Value, json};

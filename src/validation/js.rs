@@ -75,12 +75,11 @@ pub(crate) fn key_order(map: &Map<String, Value>) -> Vec<&str> {
 
 /// `map` rebuilt in JavaScript's property order, as a document written by the Node.js
 /// MongoDB driver is stored.
-pub(crate) fn in_js_order(map: Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn in_js_order(mut map: Map<String, Value>) -> Map<String, Value> {
     if !map.keys().any(|k| array_index(k).is_some()) {
         return map;
     }
     let order: Vec<String> = key_order(&map).into_iter().map(str::to_owned).collect();
-    let mut map = map;
     order
         .into_iter()
         .filter_map(|k| map.shift_remove(&k).map(|v| (k, v)))
