@@ -3,7 +3,7 @@
 use actix_web::HttpRequest;
 
 use crate::error::ApiError;
-use crate::store::{Session, Store};
+use crate::store::{Caller, Store};
 
 pub(crate) const USER_ID_HEADER: &str = "X-User-Id";
 pub(crate) const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
@@ -11,9 +11,9 @@ pub(crate) const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
 /// The permission both contacts routes require.
 pub(crate) const UPDATE_LIVECHAT_CONTACT: &str = "update-livechat-contact";
 
-/// The session of the request's user, or 401 when a header is missing or does not name an
+/// The request's user, or 401 when a header is missing or does not name an
 /// active user holding that token.
-pub(crate) fn authenticate(request: &HttpRequest, store: &Store) -> Result<Session, ApiError> {
+pub(crate) fn authenticate(request: &HttpRequest, store: &Store) -> Result<Caller, ApiError> {
     let header = |name| {
         request
             .headers()
@@ -29,13 +29,13 @@ pub(crate) fn authenticate(request: &HttpRequest, store: &Store) -> Result<Sessi
         .ok_or(ApiError::Unauthorized)
 }
 
-/// 403 unless one of the session's roles holds `permission`.
+/// 403 unless one of the caller's roles holds `permission`.
 pub(crate) fn require_permission(
     store: &Store,
-    session: &Session,
+    caller: &Caller,
     permission: &str,
 ) -> Result<(), ApiError> {
-    if store.has_permission(session, permission) {
+    if store.has_permission(caller, permission) {
         Ok(())
     } else {
         Err(ApiError::Forbidden)

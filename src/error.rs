@@ -1,17 +1,17 @@
-//! `ApiError`: every way a Rocket.Chat route can fail, and the only place that knows
-//! the exact bodies the real server sends for each (see `docs/CONTRACT.md`, section 2).
+//! `ApiError`: every way a request can fail, and the only place that knows the exact bodies
+//! the real server sends for each (see `docs/CONTRACT.md`, section 2), per Rocket.Chat version.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
+use crate::config::RocketChatVersion;
 use crate::domain::rules::ContactError;
 
 /// The 401 message, shared by every Rocket.Chat route that requires a login.
 pub(crate) const NOT_LOGGED_IN: &str = "You must be logged in to do this.";
-/// The 403 message of the permission check on legacy routes.
-pub(crate) const NO_PERMISSION: &str =
-    "User does not have the permissions required for this action [error-unauthorized]";
+/// The 403 message of the permission check, without its error code.
+const NO_PERMISSION: &str = "User does not have the permissions required for this action";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -30,45 +30,89 @@ pub enum ApiError {
     /// The body is larger than the configured limit.
     #[error("Request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    /// No route serves this method and path.
-    #[error("Route not found: {method} {path}")]
-    NotFound { method: String, path: String },
+    /// No route serves this method and path; the message names the closest ones served.
+    #[error("{0}")]
+    NotFound(String),
+    /// A `Prefer` header the operation cannot honour; the message lists what it offers.
+    #[error("{0}")]
+    InvalidPreference(String),
+    /// A request to the `/_mock/` control API that cannot be carried out.
+    #[error("{0}")]
+    Control(String),
+    /// Every `X-Mock-Session` slot is taken.
+    #[error("{0}")]
+    SessionsExhausted(String),
 }
 
 impl ApiError {
-    /// The JSON body, with keys in the order the real server writes them.
-    pub fn body(&self) -> Value {
+    /// The JSON body the server of `version` sends, with keys in its order.
+    pub fn body(&self, version: RocketChatVersion) -> Value {
         match self {
-            Self::Unauthorized => json!({ "status": "error", "message": NOT_LOGGED_IN }),
+            Self::Unauthorized => match version {
+                RocketChatVersion::Reference => {
+                    json!({ "status": "error", "message": NOT_LOGGED_IN })
+                }
+                // `unauthorized(msg)` with the pre-8.0 compatibility fields assigned after.
+                RocketChatVersion::V7 => json!({
+                    "success": false,
+                    "error": NOT_LOGGED_IN,
+                    "status": "error",
+                    "message": NOT_LOGGED_IN,
+                }),
+                RocketChatVersion::V8 => json!({ "success": false, "error": NOT_LOGGED_IN }),
+            },
+            Self::Forbidden => {
+                let code = match version {
+                    RocketChatVersion::V8 => "error-forbidden",
+                    RocketChatVersion::Reference | RocketChatVersion::V7 => "error-unauthorized",
+                };
+                json!({ "success": false, "error": format!("{NO_PERMISSION} [{code}]") })
+            }
             Self::InvalidParams(_) => {
                 json!({ "success": false, "error": self.to_string(), "errorType": "invalid-params" })
             }
-            Self::Forbidden
-            | Self::Business(_)
+            Self::InvalidPreference(_) => {
+                json!({ "success": false, "error": self.to_string(), "errorType": "invalid-prefer" })
+            }
+            Self::Business(_)
             | Self::PayloadTooLarge { .. }
-            | Self::NotFound { .. } => json!({ "success": false, "error": self.to_string() }),
+            | Self::NotFound(_)
+            | Self::Control(_)
+            | Self::SessionsExhausted(_) => json!({ "success": false, "error": self.to_string() }),
         }
+    }
+
+    /// The body of Rocket.Chat's bare `forbidden()` helper, which the documented 403
+    /// "Unauthorized" example shows.
+    pub fn bare_forbidden_body(version: RocketChatVersion) -> Value {
+        let error = match version {
+            RocketChatVersion::V8 => "forbidden",
+            RocketChatVersion::Reference | RocketChatVersion::V7 => "unauthorized",
+        };
+        json!({ "success": false, "error": error })
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::InvalidParams(_)
+            | Self::Business(_)
+            | Self::InvalidPreference(_)
+            | Self::Control(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::SessionsExhausted(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn response(&self, version: RocketChatVersion) -> HttpResponse {
+        HttpResponse::build(self.status()).json(self.body(version))
     }
 }
 
 impl From<ContactError> for ApiError {
     fn from(error: ContactError) -> Self {
         Self::Business(error.to_string())
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::InvalidParams(_) | Self::Business(_) => StatusCode::BAD_REQUEST,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotFound { .. } => StatusCode::NOT_FOUND,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(self.body())
     }
 }

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rocketchat_mock::config::Config;
+use rocketchat_mock::config::{Config, LogFormat};
 use rocketchat_mock::openapi;
 use rocketchat_mock::startup::Application;
 use tracing_subscriber::EnvFilter;
@@ -10,14 +10,18 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> ExitCode {
     let config = Config::parse();
     if config.print_openapi {
-        print!("{}", openapi::document_json());
+        print!(
+            "{}",
+            openapi::document_json(config.rocketchat_version, !config.no_control)
+        );
         return ExitCode::SUCCESS;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Pretty => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 
     let app = match Application::build(&config) {
         Ok(app) => app,
@@ -35,13 +39,22 @@ async fn main() -> ExitCode {
         );
     }
     let base = format!("http://{}:{}", config.host, app.port());
+    let counts = app
+        .state()
+        .sessions
+        .default_session()
+        .with_store(|store| store.counts());
     tracing::info!(
-        "rocketchat-mock listening on {base} with {} ({}); Swagger UI at {base}/docs/",
+        port = app.port(),
+        "rocketchat-mock listening on {base} with {} ({counts}), answering as Rocket.Chat {}; Swagger UI at {base}/docs/",
         origin.source,
-        app.state().store.counts(),
+        config.rocketchat_version.name(),
     );
     match app.run().await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            tracing::info!("rocketchat-mock stopped");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             tracing::error!("server stopped: {error}");
             ExitCode::FAILURE

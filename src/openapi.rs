@@ -14,12 +14,17 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::config::RocketChatVersion;
 use crate::domain::contact::ContactDocument;
 use crate::domain::request::{ResolveConflictsBody, UpdateContactBody};
-use crate::routes::omnichannel;
+use crate::error::ApiError;
+use crate::routes::{control, omnichannel};
+use crate::store::fixtures::Fixtures;
 
 pub(crate) const UPDATE_PATH: &str = "/api/v1/omnichannel/contacts.update";
 pub(crate) const CONFLICTS_PATH: &str = "/api/v1/omnichannel/contacts.conflicts";
+/// Where the control API lives.
+pub(crate) const CONTROL_PREFIX: &str = "/_mock/";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,19 +35,43 @@ pub(crate) const CONFLICTS_PATH: &str = "/api/v1/omnichannel/contacts.conflicts"
     ),
     paths(omnichannel::contacts_update, omnichannel::contacts_conflicts),
     components(schemas(UpdateContactBody, ResolveConflictsBody)),
-    modifiers(&SecuritySchemes, &Examples),
+    modifiers(&SecuritySchemes),
     tags((name = "Omnichannel Contacts", description = "Omnichannel contacts: the people your agents talk to, across channels."))
 )]
 struct ApiDoc;
 
-/// The document, as generated from the code.
-pub fn document() -> Document {
-    ApiDoc::openapi()
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        control::health,
+        control::reset,
+        control::get_state,
+        control::put_state,
+        control::patch_state,
+        control::get_requests,
+        control::delete_requests,
+        control::get_sessions,
+        control::delete_session,
+    ),
+    tags((name = control::TAG, description = "The mock's own API (not Rocket.Chat's): reset and replace the state, read the request journal, manage `X-Mock-Session` sessions. Off with `--no-control`.\n\nOn Rocket.Chat routes, `Prefer: code=403`, `Prefer: example=Example 2`, `Prefer: delay=500` and `Prefer: fault=connection-reset|empty-response|malformed-json` force an answer."))
+)]
+struct ControlDoc;
+
+/// The document served by a mock emulating `version`, with or without the control API.
+pub fn document(version: RocketChatVersion, control: bool) -> Document {
+    let mut document = ApiDoc::openapi();
+    Examples { version }.modify(&mut document);
+    if control {
+        let mut control = ControlDoc::openapi();
+        StateExamples.modify(&mut control);
+        document.merge(control);
+    }
+    document
 }
 
 /// The document as served and committed: pretty JSON with a final newline.
-pub fn document_json() -> String {
-    let mut text = document()
+pub fn document_json(version: RocketChatVersion, control: bool) -> String {
+    let mut text = document(version, control)
         .to_pretty_json()
         .expect("the OpenAPI document serializes");
     text.push('\n');
@@ -88,10 +117,33 @@ pub struct BadRequestError {
 }
 
 /// Not logged in: a header is missing, or it names no active user holding that token.
+/// (The shape depends on `--rocketchat-version`; see the example.)
 #[derive(Serialize, ToSchema)]
 pub struct UnauthorizedError {
     pub status: String,
     pub message: String,
+}
+
+/// The 401 body's schema for `version`.
+fn unauthorized_schema(version: RocketChatVersion) -> Value {
+    let fields: &[&str] = match version {
+        RocketChatVersion::Reference => &["status", "message"],
+        RocketChatVersion::V7 => &["success", "error", "status", "message"],
+        RocketChatVersion::V8 => &["success", "error"],
+    };
+    let properties: serde_json::Map<String, Value> = fields
+        .iter()
+        .map(|&f| {
+            let kind = if f == "success" { "boolean" } else { "string" };
+            (f.to_owned(), json!({ "type": kind }))
+        })
+        .collect();
+    json!({
+        "type": "object",
+        "description": "Not logged in: a header is missing, or it names no active user holding that token.",
+        "required": fields,
+        "properties": properties,
+    })
 }
 
 /// Logged in, but no role of the user holds the route's permission.
@@ -129,21 +181,31 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Adds the documented request and response examples, and the form encoding of the bodies.
-struct Examples;
+/// Adds the documented request and response examples (the 401 and 403 bodies of the
+/// emulated version), and the form encoding of the bodies.
+struct Examples {
+    version: RocketChatVersion,
+}
 
 impl Modify for Examples {
     fn modify(&self, openapi: &mut Document) {
+        if let Some(components) = openapi.components.as_mut() {
+            let schema = serde_json::from_value(unauthorized_schema(self.version))
+                .expect("the 401 schema is a schema");
+            components
+                .schemas
+                .insert("UnauthorizedError".to_owned(), schema);
+        }
         for (path, request, responses) in [
             (
                 UPDATE_PATH,
                 update_request_example(),
-                update_response_examples(),
+                update_response_examples(self.version),
             ),
             (
                 CONFLICTS_PATH,
                 conflicts_request_example(),
-                conflicts_response_examples(),
+                conflicts_response_examples(self.version),
             ),
         ] {
             let Some(operation) = openapi
@@ -188,31 +250,59 @@ fn example(value: Value) -> RefOr<Example> {
 
 type NamedExamples = Vec<(&'static str, Vec<(&'static str, Value)>)>;
 
-/// Documented examples every route shares: 401 and 403.
-fn auth_examples() -> NamedExamples {
+/// Documented examples every route shares: 401 and 403, as `version` sends them.
+fn auth_examples(version: RocketChatVersion) -> NamedExamples {
     vec![
         (
             "401",
-            vec![(
-                "Authorization Error",
-                json!({ "status": "error", "message": "You must be logged in to do this." }),
-            )],
+            vec![("Authorization Error", ApiError::Unauthorized.body(version))],
         ),
         (
             "403",
             vec![
-                (
-                    "Permission Error",
-                    json!({ "success": false, "error": "User does not have the permissions required for this action [error-unauthorized]" }),
-                ),
+                ("Permission Error", ApiError::Forbidden.body(version)),
                 // The server's bare forbidden helper; these routes never send it on their own.
-                (
-                    "Unauthorized",
-                    json!({ "success": false, "error": "unauthorized" }),
-                ),
+                ("Unauthorized", ApiError::bare_forbidden_body(version)),
             ],
         ),
     ]
+}
+
+/// Examples of the state routes, cut from the built-in fixtures so that they are valid.
+struct StateExamples;
+
+impl Modify for StateExamples {
+    fn modify(&self, openapi: &mut Document) {
+        let state = Fixtures::built_in()
+            .expect("the built-in fixtures load")
+            .into_state();
+        // One document per collection: a small state that still logs the admin in.
+        let small: serde_json::Map<String, Value> = state
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(key, documents)| {
+                let first = documents.as_array().and_then(|d| d.first()).cloned();
+                (key.clone(), Value::Array(first.into_iter().collect()))
+            })
+            .collect();
+        let mut contact = small["contacts"][0].clone();
+        contact["name"] = json!("John (patched)");
+        let patch = json!({ "contacts": [contact] });
+        let Some(item) = openapi.paths.paths.get_mut("/_mock/state") else {
+            return;
+        };
+        for (operation, value) in [
+            (item.put.as_mut(), Value::Object(small)),
+            (item.patch.as_mut(), patch),
+        ] {
+            if let Some(RefOr::T(body)) = operation.and_then(|o| o.request_body.as_mut())
+                && let Some(RefOr::T(json)) = body.content.get_mut("application/json")
+            {
+                json.examples.insert("Example 1".to_owned(), example(value));
+            }
+        }
+    }
 }
 
 fn update_request_example() -> Value {
@@ -227,7 +317,7 @@ fn update_request_example() -> Value {
     })
 }
 
-fn update_response_examples() -> NamedExamples {
+fn update_response_examples(version: RocketChatVersion) -> NamedExamples {
     let mut examples = vec![
         (
             "200",
@@ -274,7 +364,7 @@ fn update_response_examples() -> NamedExamples {
             ],
         ),
     ];
-    examples.extend(auth_examples());
+    examples.extend(auth_examples(version));
     examples
 }
 
@@ -288,7 +378,7 @@ fn conflicts_request_example() -> Value {
     })
 }
 
-fn conflicts_response_examples() -> NamedExamples {
+fn conflicts_response_examples(version: RocketChatVersion) -> NamedExamples {
     let mut examples = vec![
         (
             "200",
@@ -338,6 +428,6 @@ fn conflicts_response_examples() -> NamedExamples {
             ],
         ),
     ];
-    examples.extend(auth_examples());
+    examples.extend(auth_examples(version));
     examples
 }

@@ -1,6 +1,7 @@
 //! HTTP routes, one file per Rocket.Chat namespace, and the request pipeline they share:
 //! authentication → body validation → permission → handler, the first failure answering.
 
+pub mod control;
 pub mod docs;
 pub mod omnichannel;
 
@@ -11,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::mock::sessions::Session;
 use crate::startup::AppState;
 use crate::validation::RequestSchema;
 
@@ -20,15 +22,16 @@ pub(crate) async fn authorize<T: DeserializeOwned>(
     request: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
+    session: &Session,
     schema: &RequestSchema,
     permission: &str,
 ) -> Result<T, ApiError> {
-    let session = crate::auth::authenticate(request, &state.store)?;
+    let caller = session.with_store(|store| crate::auth::authenticate(request, store))?;
     let mut body = body::read(request, payload, state.body_limit).await?;
     schema
         .validate(&mut body)
         .map_err(ApiError::InvalidParams)?;
-    crate::auth::require_permission(&state.store, &session, permission)?;
+    session.with_store(|store| crate::auth::require_permission(store, &caller, permission))?;
     into_handler_input(body)
 }
 
@@ -53,10 +56,11 @@ pub(crate) fn success(key: &str, payload: Value) -> HttpResponse {
     HttpResponse::Ok().json(body)
 }
 
-/// Any method and path the mock does not serve: a JSON 404, never an empty body.
-pub(crate) async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound {
-        method: request.method().to_string(),
-        path: request.path().to_owned(),
-    })
+/// Any method and path the mock does not serve: a JSON 404 in Rocket.Chat's `notFound`
+/// shape, naming the closest routes served so that a typo in a client's URL is obvious.
+pub(crate) async fn not_found(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let message = state
+        .catalogue
+        .not_found_message(request.method().as_str(), request.path());
+    state.respond(Err(ApiError::NotFound(message)))
 }

@@ -1,17 +1,30 @@
 //! `Application`: the bound server, built the same way by `main` and by the tests.
 
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
-use crate::config::Config;
-use crate::openapi::{self, CONFLICTS_PATH, UPDATE_PATH};
+use crate::config::{Config, Delay, RocketChatVersion};
+use crate::error::ApiError;
+use crate::mock::SESSION_HEADER;
+use crate::mock::catalogue::Catalogue;
+use crate::mock::fault::{Connection, Fault};
+use crate::mock::layer;
+use crate::mock::sessions::{Limits, Sessions};
+use crate::mock::watch::{self, FixturesStatus, SharedStatus};
+use crate::openapi::{self, CONFLICTS_PATH, CONTROL_PREFIX, UPDATE_PATH};
 use crate::routes::{self, docs};
 use crate::store::fixtures::{FixtureError, Fixtures, Origin};
-use crate::store::{Store, iso_millis};
+use crate::store::iso_millis;
 use crate::validation::{RequestSchema, SchemaError};
 
 /// The request schemas, compiled once from the served OpenAPI document.
@@ -34,18 +47,78 @@ impl Schemas {
     }
 }
 
+/// `--delay` and `--fault-rate`, drawn from one seeded generator.
+pub(crate) struct Chaos {
+    delay: Option<Delay>,
+    fault_rate: f64,
+    random: Mutex<StdRng>,
+}
+
+impl Chaos {
+    fn new(config: &Config) -> Self {
+        let random = match config.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        Self {
+            delay: config.delay,
+            fault_rate: config.fault_rate,
+            random: Mutex::new(random),
+        }
+    }
+
+    /// This request's `--delay`.
+    pub(crate) fn delay(&self) -> Option<Duration> {
+        let delay = self.delay?;
+        if delay.min == delay.max {
+            return Some(delay.min);
+        }
+        let mut random = self.random.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(random.random_range(delay.min..=delay.max))
+    }
+
+    /// This request's `--fault-rate` draw.
+    pub(crate) fn fault(&self) -> Option<Fault> {
+        if self.fault_rate <= 0.0 {
+            return None;
+        }
+        let mut random = self.random.lock().unwrap_or_else(PoisonError::into_inner);
+        random
+            .random_bool(self.fault_rate)
+            .then(|| Fault::ALL[random.random_range(0..Fault::ALL.len())])
+    }
+}
+
 /// What every request handler shares.
 pub struct AppState {
-    pub store: Store,
+    pub sessions: Arc<Sessions>,
     pub schemas: Schemas,
     pub body_limit: usize,
     pub openapi_json: String,
+    pub version: RocketChatVersion,
+    /// Whether `/_mock/` is served.
+    pub control: bool,
+    pub(crate) catalogue: Catalogue,
+    pub(crate) chaos: Chaos,
+    pub(crate) fixtures_status: SharedStatus,
 }
 
 impl AppState {
     /// Now, as Rocket.Chat writes `_updatedAt`.
     pub fn now(&self) -> String {
         iso_millis(jiff::Timestamp::now())
+    }
+
+    /// A route's answer, its error in the body of the emulated Rocket.Chat version.
+    pub(crate) fn respond(&self, answer: Result<HttpResponse, ApiError>) -> HttpResponse {
+        answer.unwrap_or_else(|error| error.response(self.version))
+    }
+
+    pub(crate) fn fixtures_status(&self) -> FixturesStatus {
+        self.fixtures_status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -62,6 +135,8 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
+    #[error("cannot watch the fixtures folder: {0}")]
+    Watch(#[from] notify::Error),
 }
 
 pub struct Application {
@@ -70,6 +145,16 @@ pub struct Application {
     state: web::Data<AppState>,
     origin: Origin,
 }
+
+/// The headers a browser may send, as preflight requests are told.
+const REQUEST_HEADERS: [&str; 6] = [
+    "X-Auth-Token",
+    "X-User-Id",
+    "Content-Type",
+    SESSION_HEADER,
+    "Prefer",
+    "Accept",
+];
 
 impl Application {
     /// Loads the fixtures, compiles the schemas and binds the listener; nothing is served
@@ -80,14 +165,35 @@ impl Application {
             None => Fixtures::built_in()?,
         };
         let origin = fixtures.origin.clone();
-        let openapi_json = openapi::document_json();
+        let openapi_json = openapi::document_json(config.rocketchat_version, !config.no_control);
         let document: Value =
             serde_json::from_str(&openapi_json).expect("the served document is JSON");
+        let sessions = Arc::new(Sessions::new(
+            fixtures,
+            Limits {
+                max_sessions: config.max_sessions,
+                idle: config.session_idle,
+                journal_size: config.journal_size,
+            },
+        ));
+        let fixtures_status = Arc::new(Mutex::new(FixturesStatus {
+            source: origin.source.to_string(),
+            loaded_at: iso_millis(jiff::Timestamp::now()),
+            ..FixturesStatus::default()
+        }));
+        if let (true, Some(dir)) = (config.watch, &config.fixtures) {
+            watch::spawn(dir.clone(), sessions.clone(), fixtures_status.clone())?;
+        }
         let state = web::Data::new(AppState {
-            store: Store::new(fixtures),
+            sessions,
             schemas: Schemas::from_document(&document)?,
             body_limit: config.body_limit,
+            catalogue: Catalogue::from_document(&document, CONTROL_PREFIX),
             openapi_json,
+            version: config.rocketchat_version,
+            control: !config.no_control,
+            chaos: Chaos::new(config),
+            fixtures_status,
         });
 
         let address = format!("{}:{}", config.host, config.port);
@@ -101,16 +207,26 @@ impl Application {
             .port();
 
         let app_state = state.clone();
+        let cors_origins = config.cors_origins.clone();
+        let control = !config.no_control;
         let mut server = HttpServer::new(move || {
-            App::new()
+            let mut app = App::new()
                 .app_data(app_state.clone())
                 .service(routes::omnichannel::contacts_update)
-                .service(routes::omnichannel::contacts_conflicts)
-                .service(docs::openapi_json)
+                .service(routes::omnichannel::contacts_conflicts);
+            if control {
+                app = app.service(routes::control::scope());
+            }
+            app.service(docs::openapi_json)
                 .service(docs::root)
                 .service(docs::swagger_ui())
                 .default_service(web::to(routes::not_found))
+                .wrap(from_fn(layer::mock_layer))
+                .wrap(cors(&cors_origins))
+                .wrap(from_fn(layer::access_log))
         })
+        .on_connect(Connection::attach)
+        .shutdown_timeout(config.shutdown_timeout.as_secs())
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             address: format!("{}:{port}", config.host),
@@ -145,4 +261,29 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Any origin by default (echoed, with credentials), or only `origins`. A request from
+/// another origin is served without CORS headers, so the browser withholds the answer.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers(REQUEST_HEADERS)
+        .expose_headers(["Preference-Applied"])
+        .supports_credentials()
+        .block_on_origin_mismatch(false)
+        .max_age(600);
+    if origins.is_empty() {
+        cors = cors.allow_any_origin();
+    }
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }

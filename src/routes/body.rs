@@ -11,18 +11,39 @@
 //! sending broken JSON is better told so. An empty JSON body is `{}`, as upstream.
 
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::mock::layer::BodyOverLimit;
 
 pub(super) async fn read(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> Result<Value, ApiError> {
+    let bytes = read_bytes(request, payload, limit).await?;
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    decode(content_type, &bytes)
+}
+
+/// The raw body, or 413 when it is larger than `limit` (checked on `Content-Length` and
+/// again while it streams in).
+pub(super) async fn read_bytes(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
     let too_large = ApiError::PayloadTooLarge { limit };
+    // The mock layer read the body ahead (for the journal) and found it too large.
+    if request.extensions().get::<BodyOverLimit>().is_some() {
+        return Err(too_large);
+    }
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -41,12 +62,7 @@ pub(super) async fn read(
         }
         bytes.extend_from_slice(&chunk);
     }
-    let content_type = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    decode(content_type, &bytes)
+    Ok(bytes)
 }
 
 fn decode(content_type: &str, bytes: &[u8]) -> Result<Value, ApiError> {

@@ -1,11 +1,13 @@
 //! `/api/v1/omnichannel/*`: the contacts routes.
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use super::{authorize, success};
 use crate::auth::UPDATE_LIVECHAT_CONTACT;
 use crate::domain::request::{ResolveConflictsBody, UpdateContactBody};
-use crate::error::ApiError;
+use crate::mock::sessions::Session;
 use crate::openapi::{
     BadRequestError, ForbiddenError, ResolveConflictsResponse, UnauthorizedError,
     UpdateContactResponse,
@@ -44,17 +46,23 @@ pub(crate) async fn contacts_update(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let body = authorize::<UpdateContactBody>(
-        &request,
-        payload,
-        &state,
-        &state.schemas.update_contact,
-        UPDATE_LIVECHAT_CONTACT,
-    )
-    .await?;
-    let contact = state.store.update_contact(body, &state.now())?;
-    Ok(success("contact", contact))
+    session: web::ReqData<Arc<Session>>,
+) -> HttpResponse {
+    let answer = async {
+        let body = authorize::<UpdateContactBody>(
+            &request,
+            payload,
+            &state,
+            &session,
+            &state.schemas.update_contact,
+            UPDATE_LIVECHAT_CONTACT,
+        )
+        .await?;
+        let now = state.now();
+        let contact = session.with_store(|store| store.update_contact(body, &now))?;
+        Ok(success("contact", contact))
+    };
+    state.respond(answer.await)
 }
 
 /// Resolve Contact Conflicts
@@ -92,15 +100,21 @@ pub(crate) async fn contacts_conflicts(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let body = authorize::<ResolveConflictsBody>(
-        &request,
-        payload,
-        &state,
-        &state.schemas.resolve_conflicts,
-        UPDATE_LIVECHAT_CONTACT,
-    )
-    .await?;
-    let contact = state.store.resolve_conflicts(body, &state.now())?;
-    Ok(success("result", contact))
+    session: web::ReqData<Arc<Session>>,
+) -> HttpResponse {
+    let answer = async {
+        let body = authorize::<ResolveConflictsBody>(
+            &request,
+            payload,
+            &state,
+            &session,
+            &state.schemas.resolve_conflicts,
+            UPDATE_LIVECHAT_CONTACT,
+        )
+        .await?;
+        let now = state.now();
+        let contact = session.with_store(|store| store.resolve_conflicts(body, &now))?;
+        Ok(success("result", contact))
+    };
+    state.respond(answer.await)
 }

@@ -33,6 +33,16 @@ impl Collection {
         Self::CustomFields,
     ];
 
+    /// The collection's key in the `/_mock/state` object.
+    pub fn state_key(self) -> &'static str {
+        match self {
+            Self::Users => "users",
+            Self::Permissions => "permissions",
+            Self::Contacts => "contacts",
+            Self::CustomFields => "customFields",
+        }
+    }
+
     pub fn file_name(self) -> &'static str {
         match self {
             Self::Users => "users.json",
@@ -58,6 +68,8 @@ impl Collection {
 pub enum Source {
     BuiltIn,
     Directory(PathBuf),
+    /// Sent to `PUT /_mock/state` or `PATCH /_mock/state`.
+    ControlApi,
 }
 
 impl fmt::Display for Source {
@@ -65,6 +77,7 @@ impl fmt::Display for Source {
         match self {
             Self::BuiltIn => f.write_str("built-in default fixtures"),
             Self::Directory(dir) => write!(f, "fixtures from {}", dir.display()),
+            Self::ControlApi => f.write_str("state sent to the control API"),
         }
     }
 }
@@ -83,6 +96,11 @@ pub enum FixtureError {
     },
     #[error("{file}: must be a JSON array of documents, found {found}")]
     NotAnArray { file: String, found: &'static str },
+    #[error("the state must be an object with the arrays {expected}: {problem}")]
+    StateShape {
+        expected: &'static str,
+        problem: String,
+    },
     #[error("{file}, document {index}{id}: {problem}")]
     Document {
         file: String,
@@ -109,52 +127,128 @@ pub struct Fixtures {
     pub permissions: Vec<Permission>,
     pub contacts: Vec<Contact>,
     pub custom_fields: Vec<CustomField>,
+    /// The normalised documents the typed collections were read from, in loaded order, so
+    /// that `GET /_mock/state` gives back every field, including those the mock ignores.
+    pub documents: Documents,
 }
+
+#[derive(Debug, Clone, Default)]
+pub struct Documents {
+    pub users: Vec<Map<String, Value>>,
+    pub permissions: Vec<Map<String, Value>>,
+    pub custom_fields: Vec<Map<String, Value>>,
+}
+
+const STATE_KEYS: &str = "users, permissions, contacts and customFields";
 
 impl Fixtures {
     pub fn built_in() -> Result<Self, FixtureError> {
-        Self::parse(Source::BuiltIn, |c| Ok(Some(c.built_in().to_owned())))
+        Self::parse(Source::BuiltIn, Collection::file_name, |c| {
+            parse_array(c.file_name(), c.built_in()).map(Some)
+        })
     }
 
     pub fn from_dir(dir: &Path) -> Result<Self, FixtureError> {
-        Self::parse(Source::Directory(dir.to_owned()), |collection| {
-            let path = dir.join(collection.file_name());
-            match std::fs::read_to_string(&path) {
-                Ok(text) => Ok(Some(text)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(source) => Err(FixtureError::Read {
-                    file: path.display().to_string(),
-                    source,
-                }),
+        Self::parse(
+            Source::Directory(dir.to_owned()),
+            Collection::file_name,
+            |collection| {
+                let path = dir.join(collection.file_name());
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => parse_array(collection.file_name(), &text).map(Some),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(source) => Err(FixtureError::Read {
+                        file: path.display().to_string(),
+                        source,
+                    }),
+                }
+            },
+        )
+    }
+
+    /// The `/_mock/state` object: every collection's array, checked as fixture files are.
+    pub fn from_state(state: Value) -> Result<Self, FixtureError> {
+        let shape = |problem: String| FixtureError::StateShape {
+            expected: STATE_KEYS,
+            problem,
+        };
+        let Value::Object(mut state) = state else {
+            return Err(shape(format!("found {}", json_kind(&state))));
+        };
+        if let Some(unknown) = state
+            .keys()
+            .find(|k| !Collection::ALL.iter().any(|c| c.state_key() == k.as_str()))
+        {
+            return Err(shape(format!("{unknown:?} is not a collection")));
+        }
+        let mut arrays = Vec::new();
+        for collection in Collection::ALL {
+            let key = collection.state_key();
+            match state.remove(key) {
+                Some(Value::Array(documents)) => arrays.push((collection, documents)),
+                Some(other) => {
+                    return Err(FixtureError::NotAnArray {
+                        file: key.to_owned(),
+                        found: json_kind(&other),
+                    });
+                }
+                // A whole-state replacement names every collection, so that a forgotten
+                // key cannot silently empty one (and log every user out).
+                None => return Err(shape(format!("{key} is missing (send [] to empty it)"))),
             }
+        }
+        Self::parse(Source::ControlApi, Collection::state_key, |collection| {
+            let index = arrays.iter().position(|(c, _)| *c == collection);
+            Ok(index.map(|i| std::mem::take(&mut arrays[i].1)))
         })
+    }
+
+    /// The fixtures as a `/_mock/state` object.
+    pub fn into_state(self) -> Value {
+        let contacts = self.contacts.iter().map(Contact::to_value).collect();
+        super::state_object(&self.documents, contacts)
     }
 
     fn parse(
         source: Source,
-        mut read: impl FnMut(Collection) -> Result<Option<String>, FixtureError>,
+        label: fn(Collection) -> &'static str,
+        mut read: impl FnMut(Collection) -> Result<Option<Vec<Value>>, FixtureError>,
     ) -> Result<Self, FixtureError> {
         let mut missing = Vec::new();
         let mut documents = |collection: Collection| -> Result<Vec<Value>, FixtureError> {
             match read(collection)? {
-                Some(text) => parse_array(collection.file_name(), &text),
+                Some(documents) => Ok(documents),
                 None => {
                     missing.push(collection);
                     Ok(Vec::new())
                 }
             }
         };
-        let users = typed::<User>(Collection::Users, documents(Collection::Users)?)?;
-        let permissions =
-            typed::<Permission>(Collection::Permissions, documents(Collection::Permissions)?)?;
-        let contacts = contacts(documents(Collection::Contacts)?)?;
-        let custom_fields = custom_fields(documents(Collection::CustomFields)?)?;
+        let (user_documents, users) =
+            checked::<User>(label(Collection::Users), documents(Collection::Users)?)?;
+        let (permission_documents, permissions) = checked::<Permission>(
+            label(Collection::Permissions),
+            documents(Collection::Permissions)?,
+        )?;
+        let contacts = contacts(
+            label(Collection::Contacts),
+            documents(Collection::Contacts)?,
+        )?;
+        let (custom_field_documents, custom_fields) = custom_fields(
+            label(Collection::CustomFields),
+            documents(Collection::CustomFields)?,
+        )?;
         Ok(Self {
             origin: Origin { source, missing },
             users,
             permissions,
             contacts,
             custom_fields,
+            documents: Documents {
+                users: user_documents,
+                permissions: permission_documents,
+                custom_fields: custom_field_documents,
+            },
         })
     }
 }
@@ -184,51 +278,51 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// A normalised document with its typed reading.
-type Checked<T> = (Map<String, Value>, T);
+/// The normalised documents of a collection and their typed readings.
+type Read<T> = (Vec<Map<String, Value>>, Vec<T>);
 
 /// Normalises each document and checks it against `T`, refusing duplicate `_id`s.
-/// Returns the normalised documents with their typed reading.
+/// Returns the normalised documents and their typed readings.
 fn checked<T: DeserializeOwned>(
-    collection: Collection,
+    file: &str,
     documents: Vec<Value>,
-) -> Result<Vec<Checked<T>>, FixtureError> {
-    let file = collection.file_name();
+) -> Result<Read<T>, FixtureError> {
     let mut seen = HashSet::new();
-    documents
-        .into_iter()
-        .enumerate()
-        .map(|(index, mut document)| {
-            let id = document
-                .get("_id")
-                .map(|id| id_label(id.get("$oid").unwrap_or(id)))
-                .unwrap_or_default();
-            let fail = |problem: String| FixtureError::Document {
-                file: file.to_owned(),
-                index,
-                id: id.clone(),
-                problem,
-            };
-            extended_json::normalize(&mut document).map_err(|e| fail(e.to_string()))?;
-            let Value::Object(map) = document else {
-                return Err(fail(format!(
-                    "must be an object, found {}",
-                    json_kind(&document)
-                )));
-            };
-            let typed: T = serde_path_to_error::deserialize(Value::Object(map.clone())).map_err(
-                |e| match e.path().to_string().as_str() {
+    let mut maps = Vec::with_capacity(documents.len());
+    let mut typed = Vec::with_capacity(documents.len());
+    for (index, mut document) in documents.into_iter().enumerate() {
+        let id = document
+            .get("_id")
+            .map(|id| id_label(id.get("$oid").unwrap_or(id)))
+            .unwrap_or_default();
+        let fail = |problem: String| FixtureError::Document {
+            file: file.to_owned(),
+            index,
+            id: id.clone(),
+            problem,
+        };
+        extended_json::normalize(&mut document).map_err(|e| fail(e.to_string()))?;
+        let Value::Object(map) = document else {
+            return Err(fail(format!(
+                "must be an object, found {}",
+                json_kind(&document)
+            )));
+        };
+        let reading: T =
+            serde_path_to_error::deserialize(Value::Object(map.clone())).map_err(|e| {
+                match e.path().to_string().as_str() {
                     "." => fail(e.inner().to_string()),
                     path => fail(format!("{path}: {}", e.inner())),
-                },
-            )?;
-            let key = map.get("_id").and_then(Value::as_str).unwrap_or_default();
-            if !seen.insert(key.to_owned()) {
-                return Err(fail("another document has the same _id".to_owned()));
-            }
-            Ok((map, typed))
-        })
-        .collect()
+                }
+            })?;
+        let key = map.get("_id").and_then(Value::as_str).unwrap_or_default();
+        if !seen.insert(key.to_owned()) {
+            return Err(fail("another document has the same _id".to_owned()));
+        }
+        maps.push(map);
+        typed.push(reading);
+    }
+    Ok((maps, typed))
 }
 
 /// ` (_id "…")`, how an error names a document.
@@ -239,29 +333,17 @@ fn id_label(id: &Value) -> String {
     }
 }
 
-fn typed<T: DeserializeOwned>(
-    collection: Collection,
-    documents: Vec<Value>,
-) -> Result<Vec<T>, FixtureError> {
-    Ok(checked::<T>(collection, documents)?
-        .into_iter()
-        .map(|(_, typed)| typed)
-        .collect())
+fn contacts(file: &str, documents: Vec<Value>) -> Result<Vec<Contact>, FixtureError> {
+    let (maps, _) = checked::<ContactDocument>(file, documents)?;
+    Ok(maps.into_iter().map(Contact::from_document).collect())
 }
 
-fn contacts(documents: Vec<Value>) -> Result<Vec<Contact>, FixtureError> {
-    Ok(checked::<ContactDocument>(Collection::Contacts, documents)?
-        .into_iter()
-        .map(|(map, _)| Contact::from_document(map))
-        .collect())
-}
-
-fn custom_fields(documents: Vec<Value>) -> Result<Vec<CustomField>, FixtureError> {
-    let file = Collection::CustomFields.file_name();
-    checked::<CustomFieldDefinition>(Collection::CustomFields, documents)?
+fn custom_fields(file: &str, documents: Vec<Value>) -> Result<Read<CustomField>, FixtureError> {
+    let (maps, definitions) = checked::<CustomFieldDefinition>(file, documents)?;
+    let fields = definitions
         .into_iter()
         .enumerate()
-        .map(|(index, (_, definition))| {
+        .map(|(index, definition)| {
             let pattern =
                 match definition.regexp.as_deref() {
                     None | Some("") => None,
@@ -279,5 +361,6 @@ fn custom_fields(documents: Vec<Value>) -> Result<Vec<CustomField>, FixtureError
                 pattern,
             })
         })
-        .collect()
+        .collect::<Result<_, FixtureError>>()?;
+    Ok((maps, fields))
 }

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use rocketchat_mock::config::Config;
+use clap::Parser;
+use reqwest::Method;
+use rocketchat_mock::config::{Config, RocketChatVersion};
 use rocketchat_mock::startup::Application;
 use rocketchat_mock::store::fixtures::Collection;
 use serde_json::Value;
@@ -51,9 +53,13 @@ pub const CARLOS: &str = "6750a1b2c3d4e5f6a7b8c9d0";
 pub const GUEST: &str = "6750a1b2c3d4e5f6a7b8c9d1";
 pub const DELETED: &str = "6750a1b2c3d4e5f6a7b8c9d2";
 
+#[derive(Clone)]
 pub struct TestApp {
     pub address: String,
     client: reqwest::Client,
+    /// Sent as `X-Mock-Session` with every request.
+    session: Option<String>,
+    version: RocketChatVersion,
 }
 
 /// A response: its status and its JSON body.
@@ -85,7 +91,90 @@ impl TestApp {
         Self {
             address,
             client: reqwest::Client::new(),
+            session: None,
+            version: config.rocketchat_version,
         }
+    }
+
+    /// The server on `args` (command-line flags after the program name).
+    pub async fn spawn_with_args(args: &[&str]) -> Self {
+        let defaults = ["rocketchat-mock", "--port", "0", "--workers", "1"];
+        let config = Config::parse_from(defaults.iter().chain(args));
+        Self::spawn_with(config).await
+    }
+
+    /// The same server, every request made in the session `name`.
+    pub fn in_session(&self, name: &str) -> Self {
+        Self {
+            session: Some(name.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// A request to `path`, in this handle's session.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        match &self.session {
+            Some(name) => request.header("X-Mock-Session", name),
+            None => request,
+        }
+    }
+
+    /// A request with an optional JSON body, its answer checked against the contract.
+    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut request = self.request(method.clone(), path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let reply = self.send(request).await;
+        contract_for(self.version).check(method.as_str(), path, &reply);
+        reply
+    }
+
+    pub async fn health(&self) -> Reply {
+        self.call(Method::GET, "/_mock/health", None).await
+    }
+
+    pub async fn reset(&self) -> Reply {
+        self.call(Method::POST, "/_mock/reset", None).await
+    }
+
+    /// `GET /_mock/state`, asserted to succeed.
+    pub async fn state(&self) -> Value {
+        let reply = self.call(Method::GET, "/_mock/state", None).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body
+    }
+
+    pub async fn put_state(&self, state: &Value) -> Reply {
+        self.call(Method::PUT, "/_mock/state", Some(state)).await
+    }
+
+    pub async fn patch_state(&self, patch: &Value) -> Reply {
+        self.call(Method::PATCH, "/_mock/state", Some(patch)).await
+    }
+
+    /// The journal's entries, filtered by `query` (e.g. `?method=POST`), asserted to succeed.
+    pub async fn journal(&self, query: &str) -> Vec<Value> {
+        let reply = self
+            .call(Method::GET, &format!("/_mock/requests{query}"), None)
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body["requests"].as_array().unwrap().clone()
+    }
+
+    /// The stored contact `id` in this handle's session.
+    pub async fn contact(&self, id: &str) -> Value {
+        let state = self.state().await;
+        state["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["_id"] == id)
+            .unwrap_or_else(|| panic!("no contact {id}"))
+            .clone()
     }
 
     /// The server on the default fixtures with some files replaced by `overrides`.
@@ -128,10 +217,7 @@ impl TestApp {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Reply {
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.address))
-            .body(body);
+        let mut request = self.request(Method::POST, path).body(body);
         if let Some(user) = user {
             request = request
                 .header("X-User-Id", user.id)
@@ -141,13 +227,12 @@ impl TestApp {
             request = request.header("Content-Type", content_type);
         }
         let reply = self.send(request).await;
-        contract().check(path, &reply);
+        contract_for(self.version).check("POST", path, &reply);
         reply
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.address))
+        self.request(Method::GET, path)
             .send()
             .await
             .expect("the server answers")
@@ -179,23 +264,44 @@ pub struct Contract {
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
+/// The document a default server serves (reference version, control API on).
 pub fn contract() -> &'static Contract {
-    static CONTRACT: OnceLock<Contract> = OnceLock::new();
-    CONTRACT.get_or_init(|| Contract {
-        document: serde_json::from_str(&rocketchat_mock::openapi::document_json()).unwrap(),
-        validators: Mutex::default(),
-    })
+    contract_for(RocketChatVersion::Reference)
 }
 
-/// JSON pointer of the POST operation at `path`, followed by `rest`.
-fn operation_pointer(path: &str, rest: &str) -> String {
-    format!("/paths/{}/post/{rest}", path.replace('/', "~1"))
+/// The document a server emulating `version` serves.
+pub fn contract_for(version: RocketChatVersion) -> &'static Contract {
+    static CONTRACTS: OnceLock<[Contract; 3]> = OnceLock::new();
+    let contracts = CONTRACTS.get_or_init(|| {
+        [
+            RocketChatVersion::Reference,
+            RocketChatVersion::V7,
+            RocketChatVersion::V8,
+        ]
+        .map(|version| Contract {
+            document: serde_json::from_str(&rocketchat_mock::openapi::document_json(version, true))
+                .unwrap(),
+            validators: Mutex::default(),
+        })
+    });
+    &contracts[version as usize]
+}
+
+/// JSON pointer of the `method` operation at `path` (query string ignored), then `rest`.
+fn operation_pointer(method: &str, path: &str, rest: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
+    format!(
+        "/paths/{}/{}/{rest}",
+        path.replace('/', "~1"),
+        method.to_ascii_lowercase()
+    )
 }
 
 impl Contract {
     /// JSON pointer of the response schema of `path` for `status`, if documented.
-    pub fn response_schema_pointer(&self, path: &str, status: u16) -> Option<String> {
+    pub fn response_schema_pointer(&self, method: &str, path: &str, status: u16) -> Option<String> {
         let pointer = operation_pointer(
+            method,
             path,
             &format!("responses/{status}/content/application~1json/schema"),
         );
@@ -218,8 +324,8 @@ impl Contract {
     }
 
     /// Every documented route's answer must fit the schema of its status code.
-    pub fn check(&self, path: &str, reply: &Reply) {
-        let Some(pointer) = self.response_schema_pointer(path, reply.status) else {
+    pub fn check(&self, method: &str, path: &str, reply: &Reply) {
+        let Some(pointer) = self.response_schema_pointer(method, path, reply.status) else {
             return;
         };
         let validator = self.validator(&pointer);
@@ -238,6 +344,7 @@ impl Contract {
     /// The request example `name` of the operation at `path`, as served.
     pub fn request_example(&self, path: &str, name: &str) -> Value {
         let pointer = operation_pointer(
+            "POST",
             path,
             &format!("requestBody/content/application~1json/examples/{name}/value"),
         );

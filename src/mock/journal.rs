@@ -1,0 +1,208 @@
+//! The request journal: what clients sent and what they were answered, newest last, in a
+//! ring buffer per session.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+/// One request and its answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JournalEntry {
+    /// Increases by one per request in the session, from 1; gaps show dropped entries.
+    pub id: u64,
+    /// When the request arrived (ISO 8601, UTC).
+    pub time: String,
+    /// The `X-Mock-Session` it was made in; absent for the default session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    pub method: String,
+    pub path: String,
+    /// The query string's parameters; a repeated one is an array.
+    #[schema(value_type = Object)]
+    pub query: Map<String, Value>,
+    /// The request headers, names in lower case; `x-auth-token` is redacted.
+    #[schema(value_type = Object)]
+    pub headers: Map<String, Value>,
+    /// The body: JSON when it parses as JSON, otherwise its text; `null` when empty.
+    #[schema(value_type = Object)]
+    pub body: Value,
+    /// The status answered; absent when a fault answered nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The response body, parsed when it is JSON, otherwise its text.
+    #[schema(value_type = Object)]
+    pub response: Value,
+    /// From the request's arrival to the answer, including any added delay.
+    #[serde(rename = "durationMs")]
+    pub duration_ms: f64,
+    /// The `Prefer` header's forced response or fault that answered instead of the route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forced: Option<String>,
+}
+
+/// Which entries `GET /_mock/requests` returns.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JournalFilter {
+    /// Only requests to this exact path, e.g. `/api/v1/omnichannel/contacts.update`.
+    pub path: Option<String>,
+    /// Only requests with this method (any case).
+    pub method: Option<String>,
+    /// Only the newest this many (after filtering).
+    pub limit: Option<usize>,
+}
+
+impl JournalFilter {
+    fn accepts(&self, entry: &JournalEntry) -> bool {
+        self.path.as_deref().is_none_or(|p| p == entry.path)
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(&entry.method))
+    }
+}
+
+/// What `GET /_mock/requests` answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JournalPage {
+    /// Matching entries, oldest first.
+    pub requests: Vec<JournalEntry>,
+    /// Entries the journal holds at most (`--journal-size`).
+    pub capacity: usize,
+    /// Entries dropped to make room since the journal was last cleared.
+    pub dropped: u64,
+}
+
+pub struct Journal {
+    capacity: usize,
+    entries: Mutex<VecDeque<JournalEntry>>,
+    next_id: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl Journal {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            next_id: AtomicU64::new(1),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// The number of a request that just arrived: entries are numbered by arrival.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Records `entry` in arrival order; the oldest entry makes room when the journal is full.
+    pub fn record(&self, entry: JournalEntry) {
+        if self.capacity == 0 {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        // Concurrent requests finish out of order; keep the journal ordered by arrival.
+        let at = entries.partition_point(|e| e.id < entry.id);
+        entries.insert(at, entry);
+        if entries.len() > self.capacity {
+            entries.pop_front();
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn page(&self, filter: &JournalFilter) -> JournalPage {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut requests: Vec<JournalEntry> = entries
+            .iter()
+            .filter(|e| filter.accepts(e))
+            .cloned()
+            .collect();
+        if let Some(limit) = filter.limit {
+            requests.drain(..requests.len().saturating_sub(limit));
+        }
+        JournalPage {
+            requests,
+            capacity: self.capacity,
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.dropped.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str) -> JournalEntry {
+        JournalEntry {
+            id: 0,
+            time: String::new(),
+            session: None,
+            method: "POST".to_owned(),
+            path: path.to_owned(),
+            query: Map::new(),
+            headers: Map::new(),
+            body: Value::Null,
+            status: Some(200),
+            response: Value::Null,
+            duration_ms: 0.0,
+            forced: None,
+        }
+    }
+
+    #[test]
+    fn a_full_journal_drops_the_oldest_and_counts_it() {
+        let journal = Journal::new(2);
+        for path in ["/a", "/b", "/c"] {
+            let mut entry = entry(path);
+            entry.id = journal.next_id();
+            journal.record(entry);
+        }
+        let page = journal.page(&JournalFilter::default());
+        let paths: Vec<_> = page.requests.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["/b", "/c"]);
+        assert_eq!(page.dropped, 1);
+        assert_eq!(page.requests[1].id, 3);
+        journal.clear();
+        assert!(journal.page(&JournalFilter::default()).requests.is_empty());
+    }
+
+    #[test]
+    fn filters_by_path_method_and_limit() {
+        let journal = Journal::new(10);
+        for path in ["/a", "/b", "/a", "/a"] {
+            let mut entry = entry(path);
+            entry.id = journal.next_id();
+            journal.record(entry);
+        }
+        let filter = JournalFilter {
+            path: Some("/a".to_owned()),
+            method: Some("post".to_owned()),
+            limit: Some(2),
+        };
+        let ids: Vec<_> = journal
+            .page(&filter)
+            .requests
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids, [3, 4]);
+        let filter = JournalFilter {
+            method: Some("GET".to_owned()),
+            ..JournalFilter::default()
+        };
+        assert!(journal.page(&filter).requests.is_empty());
+    }
+}

@@ -1,0 +1,319 @@
+//! The middleware around every route: picks the request's session, and on Rocket.Chat
+//! routes applies `Prefer` (forced responses, delay, faults), `--delay` and `--fault-rate`,
+//! and journals the request with its answer. One access-log line per request is written by
+//! [`access_log`], outside CORS so that preflights are logged too.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{CONTENT_LENGTH, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::{HttpMessage, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use super::SESSION_HEADER;
+use super::fault::{Connection, Fault};
+use super::journal::JournalEntry;
+use super::prefer::Preference;
+use super::sessions::{Session, SessionError};
+use crate::auth::AUTH_TOKEN_HEADER;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Where a request goes, which decides what the layer does with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Area {
+    /// Swagger UI and the document: served as they are, not journaled.
+    Docs,
+    /// `/_mock/`: in a session, not journaled.
+    Control,
+    /// Rocket.Chat routes and anything unknown (a 404 is worth journaling).
+    Api,
+}
+
+impl Area {
+    fn of(path: &str, control: bool) -> Self {
+        if path == "/" || path == "/openapi.json" || path == "/docs" || path.starts_with("/docs/") {
+            Self::Docs
+        } else if control && (path == "/_mock" || path.starts_with("/_mock/")) {
+            Self::Control
+        } else {
+            Self::Api
+        }
+    }
+}
+
+/// Marks a request whose body exceeded the limit; the route answers 413 in its own turn
+/// (after authentication, as before).
+#[derive(Clone, Copy)]
+pub(crate) struct BodyOverLimit;
+
+/// What the access log reports beyond the status.
+#[derive(Clone)]
+struct Applied(String);
+
+pub(crate) async fn mock_layer(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = request
+        .app_data::<web::Data<AppState>>()
+        .expect("the application state is registered")
+        .clone();
+    let area = Area::of(request.path(), state.control);
+    if area == Area::Docs {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
+    let arrived = Instant::now();
+    let time = state.now();
+    let session = match session_of(&request, &state) {
+        Ok(session) => session,
+        Err(error) => {
+            let response = error.response(state.version);
+            return Ok(request.into_response(response));
+        }
+    };
+    request.extensions_mut().insert(session.clone());
+    if area == Area::Control {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
+
+    let id = session.journal().next_id();
+    let body = buffer_body(&mut request, state.body_limit).await;
+    let mut entry = JournalEntry {
+        id,
+        time,
+        session: session.name().map(str::to_owned),
+        method: request.method().to_string(),
+        path: request.path().to_owned(),
+        query: query_object(request.query_string()),
+        headers: header_object(&request),
+        body: body_value(&body, state.body_limit),
+        status: None,
+        response: Value::Null,
+        duration_ms: 0.0,
+        forced: None,
+    };
+
+    let (response, fault) = answer(request, next, &state, &mut entry).await?;
+    let response = match fault {
+        // Nothing reaches the client: the entry records the fault and no response.
+        Some(Fault::ConnectionReset | Fault::EmptyResponse) => response,
+        Some(Fault::MalformedJson) | None => {
+            let (http_request, response) = response.into_parts();
+            let (response, body) = response.into_parts();
+            let bytes = actix_web::body::to_bytes(body)
+                .await
+                .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+            entry.status = Some(response.status().as_u16());
+            entry.response = serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+            ServiceResponse::new(http_request, response.set_body(BoxBody::new(bytes)))
+        }
+    };
+    entry.duration_ms = millis(arrived.elapsed());
+    session.journal().record(entry);
+    Ok(response)
+}
+
+/// The session named by `X-Mock-Session`, or the default one.
+fn session_of(request: &ServiceRequest, state: &AppState) -> Result<Arc<Session>, ApiError> {
+    let name = match request.headers().get(SESSION_HEADER) {
+        None => None,
+        Some(value) => Some(value.to_str().map_err(|_| {
+            ApiError::Control(
+                SessionError::InvalidName(String::from_utf8_lossy(value.as_bytes()).into_owned())
+                    .to_string(),
+            )
+        })?),
+    };
+    state.sessions.resolve(name).map_err(|error| match error {
+        SessionError::InvalidName(_) => ApiError::Control(error.to_string()),
+        SessionError::Exhausted { .. } => ApiError::SessionsExhausted(error.to_string()),
+    })
+}
+
+/// Applies the mock's preferences to a Rocket.Chat route, or calls the route. Says which
+/// fault, if any, answered.
+async fn answer(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    state: &AppState,
+    entry: &mut JournalEntry,
+) -> Result<(ServiceResponse<BoxBody>, Option<Fault>), actix_web::Error> {
+    let method = request.method().to_string();
+    let Some(operation) = state.catalogue.operation(&method, request.path()) else {
+        return Ok((next.call(request).await?.map_into_boxed_body(), None));
+    };
+    let preference = match Preference::parse(request.headers()) {
+        Ok(preference) => preference,
+        Err(message) => {
+            let response = ApiError::InvalidPreference(message).response(state.version);
+            return Ok((request.into_response(response), None));
+        }
+    };
+    let delay = preference.delay.or_else(|| state.chaos.delay());
+    if let Some(delay) = delay.filter(|d| !d.is_zero()) {
+        actix_web::rt::time::sleep(delay).await;
+    }
+    if let Some(fault) = preference.fault.or_else(|| state.chaos.fault()) {
+        entry.forced = Some(format!("fault={}", fault.name()));
+        let connection = request.conn_data::<Connection>();
+        let mut response = fault.respond(connection, &operation.success_text());
+        response
+            .extensions_mut()
+            .insert(Applied(format!("fault={}", fault.name())));
+        return Ok((request.into_response(response), Some(fault)));
+    }
+    if preference.forces_response() {
+        let response = match operation.example(preference.code, preference.example.as_deref()) {
+            Ok((status, body)) => {
+                let status = actix_web::http::StatusCode::from_u16(status)
+                    .expect("documented statuses are valid");
+                let mut response = HttpResponse::build(status).json(body);
+                let applied = preference.applied();
+                if let Ok(value) = HeaderValue::from_str(&applied) {
+                    response
+                        .headers_mut()
+                        .insert("preference-applied".parse().expect("a header name"), value);
+                }
+                entry.forced = Some(applied.clone());
+                response.extensions_mut().insert(Applied(applied));
+                response
+            }
+            Err(message) => ApiError::InvalidPreference(message).response(state.version),
+        };
+        return Ok((request.into_response(response), None));
+    }
+    Ok((next.call(request).await?.map_into_boxed_body(), None))
+}
+
+/// The request body, read up to the limit and put back for the route.
+enum RequestBody {
+    Complete(Bytes),
+    OverLimit,
+    /// The upload broke off; the route reads what is left and reports it.
+    Broken,
+}
+
+async fn buffer_body(request: &mut ServiceRequest, limit: usize) -> RequestBody {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        request.extensions_mut().insert(BodyOverLimit);
+        return RequestBody::OverLimit;
+    }
+    let mut payload = request.take_payload();
+    let mut bytes = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            request.set_payload(payload);
+            return RequestBody::Broken;
+        };
+        if bytes.len() + chunk.len() > limit {
+            request.extensions_mut().insert(BodyOverLimit);
+            return RequestBody::OverLimit;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let bytes = bytes.freeze();
+    request.set_payload(bytes.clone().into());
+    RequestBody::Complete(bytes)
+}
+
+fn body_value(body: &RequestBody, limit: usize) -> Value {
+    match body {
+        RequestBody::Complete(bytes) if bytes.is_empty() => Value::Null,
+        RequestBody::Complete(bytes) => serde_json::from_slice(bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
+        RequestBody::OverLimit => Value::String(format!("<more than {limit} bytes: not recorded>")),
+        RequestBody::Broken => Value::String("<the upload broke off>".to_owned()),
+    }
+}
+
+fn query_object(query: &str) -> Map<String, Value> {
+    let mut object = Map::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let value = Value::String(value.into_owned());
+        match object.get_mut(name.as_ref()) {
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+            None => {
+                object.insert(name.into_owned(), value);
+            }
+        }
+    }
+    object
+}
+
+fn header_object(request: &ServiceRequest) -> Map<String, Value> {
+    let mut object = Map::new();
+    for name in request.headers().keys() {
+        let value = if name.as_str().eq_ignore_ascii_case(AUTH_TOKEN_HEADER) {
+            "[redacted]".to_owned()
+        } else {
+            request
+                .headers()
+                .get_all(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        object.insert(name.as_str().to_owned(), Value::String(value));
+    }
+    object
+}
+
+/// One line per request: method, path, status, duration and session, plus what the mock
+/// forced. At `info`, so `RUST_LOG=warn` silences it.
+pub(crate) async fn access_log(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.path().to_owned();
+    let session = request
+        .headers()
+        .get(SESSION_HEADER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let response = next.call(request).await;
+    let duration = started.elapsed();
+    match &response {
+        Ok(response) => {
+            let applied = response.response().extensions().get::<Applied>().cloned();
+            tracing::info!(
+                target: "rocketchat_mock::request",
+                method = %method,
+                path = %path,
+                status = response.status().as_u16(),
+                duration_ms = millis(duration),
+                session = session.as_deref(),
+                forced = applied.as_ref().map(|a| a.0.as_str()),
+                "request"
+            );
+        }
+        Err(error) => tracing::warn!(
+            target: "rocketchat_mock::request",
+            method = %method,
+            path = %path,
+            duration_ms = millis(duration),
+            session = session.as_deref(),
+            error = %error,
+            "request failed"
+        ),
+    }
+    response
+}
+
+/// Milliseconds, to the microsecond.
+fn millis(duration: Duration) -> f64 {
+    duration.as_micros() as f64 / 1000.0
+}

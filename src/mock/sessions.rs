@@ -1,0 +1,317 @@
+//! Sessions: independent copies of the workspace state. Requests without `X-Mock-Session`
+//! share the default session; each named session is made from the fixtures on first use,
+//! is bounded in number and is discarded after an idle time.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::journal::Journal;
+use crate::store::Store;
+use crate::store::fixtures::{Collection, FixtureError, Fixtures};
+
+/// The longest session name accepted.
+const MAX_NAME_LENGTH: usize = 128;
+
+/// One copy of the state and the journal of the requests made on it.
+pub struct Session {
+    name: Option<String>,
+    /// Requests read the store under the read lock for the length of one synchronous store
+    /// operation; a reset or a state replacement takes the write lock, so no request's
+    /// change is applied to a store that is being thrown away.
+    store: RwLock<Store>,
+    journal: Journal,
+    /// Milliseconds since the registry's epoch.
+    last_used: AtomicU64,
+    requests: AtomicU64,
+}
+
+impl Session {
+    /// `None` for the default (shared) session.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Runs `operation` on the current store. Never hold on to anything across an `.await`
+    /// inside it: it runs under the session's read lock.
+    pub fn with_store<R>(&self, operation: impl FnOnce(&Store) -> R) -> R {
+        operation(&self.store.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Replaces the whole state at once.
+    pub fn replace_store(&self, store: Store) {
+        *self.store.write().unwrap_or_else(PoisonError::into_inner) = store;
+    }
+
+    /// Replaces the state with the result of `build`, which sees the current state; all
+    /// under the write lock, so that no request slips in between.
+    pub fn rebuild_store<E>(
+        &self,
+        build: impl FnOnce(&Store) -> Result<Store, E>,
+    ) -> Result<(), E> {
+        let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
+        *store = build(&store)?;
+        Ok(())
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(
+        "X-Mock-Session must be 1 to {MAX_NAME_LENGTH} visible ASCII characters (letters, digits, punctuation); got {0:?}"
+    )]
+    InvalidName(String),
+    #[error(
+        "cannot open mock session {name:?}: all {max} sessions are in use (--max-sessions); end one with DELETE /_mock/sessions/{{name}} or wait for one to stay idle for {idle}"
+    )]
+    Exhausted {
+        name: String,
+        max: usize,
+        idle: String,
+    },
+}
+
+/// What `GET /_mock/sessions` lists about a session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionSummary {
+    /// The `X-Mock-Session` value.
+    pub name: String,
+    /// Requests made in the session (the journal may hold fewer).
+    pub requests: u64,
+    /// Milliseconds since the session's last request.
+    #[serde(rename = "idleMs")]
+    pub idle_ms: u64,
+    /// How many documents each collection holds.
+    #[schema(value_type = Object)]
+    pub counts: Value,
+}
+
+pub struct Limits {
+    pub max_sessions: usize,
+    pub idle: Duration,
+    pub journal_size: usize,
+}
+
+/// Every session, and the fixtures new ones are made from.
+pub struct Sessions {
+    /// Kept pristine on purpose: every reset and every new session starts from it.
+    fixtures: RwLock<Arc<Fixtures>>,
+    default: Arc<Session>,
+    named: DashMap<String, Arc<Session>>,
+    /// Serialises opening sessions, so that the limit holds under concurrent first uses.
+    opening: Mutex<()>,
+    limits: Limits,
+    epoch: Instant,
+}
+
+impl Sessions {
+    pub fn new(fixtures: Fixtures, limits: Limits) -> Self {
+        let fixtures = Arc::new(fixtures);
+        let epoch = Instant::now();
+        Self {
+            default: Arc::new(Self::open(None, &fixtures, &limits, 0)),
+            fixtures: RwLock::new(fixtures),
+            named: DashMap::new(),
+            opening: Mutex::new(()),
+            limits,
+            epoch,
+        }
+    }
+
+    fn open(name: Option<String>, fixtures: &Fixtures, limits: &Limits, now: u64) -> Session {
+        Session {
+            name,
+            store: RwLock::new(Store::new(fixtures.clone())),
+            journal: Journal::new(limits.journal_size),
+            last_used: AtomicU64::new(now),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    fn is_expired(&self, session: &Session, now: u64) -> bool {
+        let idle = now.saturating_sub(session.last_used.load(Ordering::Relaxed));
+        idle > self.limits.idle.as_millis() as u64
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn default_session(&self) -> &Arc<Session> {
+        &self.default
+    }
+
+    /// The session a request names (`None`: the default one), opened from the fixtures on
+    /// first use or after it expired. Counts as a use of the session.
+    pub fn resolve(&self, name: Option<&str>) -> Result<Arc<Session>, SessionError> {
+        let now = self.now();
+        let Some(name) = name else {
+            self.default.touch(now);
+            return Ok(self.default.clone());
+        };
+        if name.is_empty()
+            || name.len() > MAX_NAME_LENGTH
+            || !name.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        {
+            return Err(SessionError::InvalidName(name.to_owned()));
+        }
+        if let Some(session) = self.named.get(name).map(|s| s.clone())
+            && !self.is_expired(&session, now)
+        {
+            session.touch(now);
+            return Ok(session);
+        }
+        let _opening = self.opening.lock().unwrap_or_else(PoisonError::into_inner);
+        // Expired sessions make room (and the one asked for, if it expired, starts afresh).
+        self.named
+            .retain(|_, session| !self.is_expired(session, now));
+        if let Some(session) = self.named.get(name).map(|s| s.clone()) {
+            session.touch(now);
+            return Ok(session);
+        }
+        if self.named.len() >= self.limits.max_sessions {
+            return Err(SessionError::Exhausted {
+                name: name.to_owned(),
+                max: self.limits.max_sessions,
+                idle: humantime::format_duration(self.limits.idle).to_string(),
+            });
+        }
+        let fixtures = self.fixtures();
+        let session = Arc::new(Self::open(
+            Some(name.to_owned()),
+            &fixtures,
+            &self.limits,
+            now,
+        ));
+        session.touch(now);
+        self.named.insert(name.to_owned(), session.clone());
+        tracing::debug!(session = name, "mock session opened");
+        Ok(session)
+    }
+
+    /// The fixtures every session starts from.
+    pub fn fixtures(&self) -> Arc<Fixtures> {
+        self.fixtures
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `session`'s state back to the fixtures.
+    pub fn reset(&self, session: &Session) {
+        session.replace_store(Store::new((*self.fixtures()).clone()));
+    }
+
+    /// New fixtures (from `--watch`): the default state resets and named sessions are
+    /// discarded, so that every session's next request starts from the new files.
+    pub fn reload(&self, fixtures: Fixtures) {
+        let fixtures = Arc::new(fixtures);
+        *self
+            .fixtures
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = fixtures.clone();
+        self.default.replace_store(Store::new((*fixtures).clone()));
+        self.named.clear();
+    }
+
+    /// Replaces `session`'s whole state with a `/_mock/state` object; nothing changes when
+    /// it is refused.
+    pub fn replace_state(&self, session: &Session, state: Value) -> Result<(), FixtureError> {
+        let fixtures = Fixtures::from_state(state)?;
+        session.replace_store(Store::new(fixtures));
+        Ok(())
+    }
+
+    /// Inserts or replaces (by `_id`) the documents of a partial state object such as
+    /// `{"contacts": [...]}`, checked as fixtures are; nothing changes when one is refused.
+    /// Answers how many documents of each collection were sent.
+    pub fn upsert(&self, session: &Session, patch: Value) -> Result<Value, FixtureError> {
+        let Value::Object(mut patch) = patch else {
+            return Fixtures::from_state(patch).map(|_| Value::Null);
+        };
+        for collection in Collection::ALL {
+            patch
+                .entry(collection.state_key())
+                .or_insert_with(|| Value::Array(Vec::new()));
+        }
+        // Checked alone first, so that an error names the document's place in the request.
+        let patch = Fixtures::from_state(Value::Object(patch))?.into_state();
+        let sent = Collection::ALL
+            .iter()
+            .map(|c| {
+                let count = patch[c.state_key()].as_array().map_or(0, Vec::len);
+                (c.state_key().to_owned(), Value::from(count))
+            })
+            .collect();
+        session.rebuild_store(|store| {
+            let mut state = store.snapshot();
+            for collection in Collection::ALL {
+                let key = collection.state_key();
+                let (Some(current), Some(documents)) =
+                    (state[key].as_array_mut(), patch[key].as_array())
+                else {
+                    continue;
+                };
+                for document in documents {
+                    match current.iter_mut().find(|d| d["_id"] == document["_id"]) {
+                        Some(stored) => *stored = document.clone(),
+                        None => current.push(document.clone()),
+                    }
+                }
+            }
+            Fixtures::from_state(state).map(Store::new)
+        })?;
+        Ok(Value::Object(sent))
+    }
+
+    /// Ends the named session; `false` if there was none.
+    pub fn end(&self, name: &str) -> bool {
+        self.named.remove(name).is_some()
+    }
+
+    /// The named sessions that are alive, by name.
+    pub fn list(&self) -> Vec<SessionSummary> {
+        let now = self.now();
+        let mut sessions: Vec<SessionSummary> = self
+            .named
+            .iter()
+            .filter(|s| !self.is_expired(s, now))
+            .map(|s| SessionSummary {
+                name: s.key().clone(),
+                requests: s.requests.load(Ordering::Relaxed),
+                idle_ms: now.saturating_sub(s.last_used.load(Ordering::Relaxed)),
+                counts: s.with_store(Store::counts),
+            })
+            .collect();
+        sessions.sort_by(|a, b| a.name.cmp(&b.name));
+        sessions
+    }
+
+    pub fn open_sessions(&self) -> usize {
+        let now = self.now();
+        self.named
+            .iter()
+            .filter(|s| !self.is_expired(s, now))
+            .count()
+    }
+}
+
+impl Session {
+    fn touch(&self, now: u64) {
+        self.last_used.fetch_max(now, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+}
