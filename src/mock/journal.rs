@@ -28,13 +28,13 @@ pub struct JournalEntry {
     #[schema(value_type = Object)]
     pub headers: Map<String, Value>,
     /// The body: JSON when it parses as JSON, otherwise its text; `null` when empty.
-    #[schema(value_type = Object)]
+    #[schema(value_type = serde_json::Value)]
     pub body: Value,
     /// The status answered; absent when a fault answered nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// The response body, parsed when it is JSON, otherwise its text.
-    #[schema(value_type = Object)]
+    #[schema(value_type = serde_json::Value)]
     pub response: Value,
     /// From the request's arrival to the answer, including any added delay.
     #[serde(rename = "durationMs")]

@@ -332,7 +332,8 @@ async fn delete_session(state: web::Data<AppState>, name: web::Path<String>) -> 
         Ok(HttpResponse::Ok().json(Done { success: true }))
     } else {
         Err(ApiError::NotFound(format!(
-            "there is no mock session named {name:?}"
+            "there is no mock session named {:?}",
+            name.as_str()
         )))
     };
     state.respond(answer)

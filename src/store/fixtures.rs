@@ -89,6 +89,8 @@ pub enum FixtureError {
         file: String,
         source: std::io::Error,
     },
+    #[error("{dir} is not a readable folder: {source}")]
+    Folder { dir: String, source: std::io::Error },
     #[error("{file}: not valid JSON: {source}")]
     Json {
         file: String,
@@ -149,6 +151,11 @@ impl Fixtures {
     }
 
     pub fn from_dir(dir: &Path) -> Result<Self, FixtureError> {
+        // A mistyped folder must not start an empty workspace that refuses every login.
+        std::fs::read_dir(dir).map_err(|source| FixtureError::Folder {
+            dir: dir.display().to_string(),
+            source,
+        })?;
         Self::parse(
             Source::Directory(dir.to_owned()),
             Collection::file_name,

@@ -98,8 +98,11 @@ impl TestApp {
 
     /// The server on `args` (command-line flags after the program name).
     pub async fn spawn_with_args(args: &[&str]) -> Self {
-        let defaults = ["rocketchat-mock", "--port", "0", "--workers", "1"];
-        let config = Config::parse_from(defaults.iter().chain(args));
+        let mut argv = vec!["rocketchat-mock", "--port", "0"];
+        if !args.contains(&"--workers") {
+            argv.extend(["--workers", "1"]);
+        }
+        let config = Config::parse_from(argv.iter().chain(args));
         Self::spawn_with(config).await
     }
 

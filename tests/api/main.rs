@@ -1,9 +1,16 @@
 //! The API as a client sees it: every test starts the real server on a free port.
 
+mod browsers;
 mod conflicts;
+mod control;
 mod differential;
 mod fixtures;
+mod forced;
 mod helpers;
 mod openapi;
 mod pipeline;
+mod process;
+mod sessions;
 mod update;
+mod versions;
+mod watch;
