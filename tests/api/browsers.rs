@@ -2,6 +2,7 @@
 //! headless Chromium `fetch()` (tests/browser/cors.mjs).
 
 use std::process::Command;
+use std::sync::OnceLock;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -77,17 +78,37 @@ async fn cors_origin_restricts_the_allowed_origins() {
     assert_eq!(other.status(), 401);
 }
 
+/// Installs Chromium and playwright-core once per test run (quick when already there).
+fn setup() {
+    static SETUP: OnceLock<bool> = OnceLock::new();
+    let done = SETUP.get_or_init(|| {
+        Command::new("bash")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/browser/setup.sh"
+            ))
+            .status()
+            .expect("bash runs")
+            .success()
+    });
+    assert!(
+        done,
+        "tests/browser/setup.sh failed: it installs Debian's chromium (apt-get, as root or with sudo) and playwright-core (npm)"
+    );
+}
+
 /// Runs tests/browser/cors.mjs: a page on its own origin `fetch()`es the mock.
 fn in_chromium(mock: &str) -> Value {
+    setup();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/cors.mjs");
     let output = Command::new("node")
         .arg(script)
         .arg(mock)
         .output()
-        .expect("node runs (bash tests/browser/setup.sh installs what the browser test needs)");
+        .expect("node runs (see README: the browser test needs Node.js)");
     assert!(
         output.status.success(),
-        "the browser test failed (run bash tests/browser/setup.sh first):\n{}\n{}",
+        "the browser script failed:\n{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
