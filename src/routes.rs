@@ -5,7 +5,7 @@ pub mod control;
 pub mod docs;
 pub mod omnichannel;
 
-mod body;
+pub(crate) mod body;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;

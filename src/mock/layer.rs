@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{CONTENT_LENGTH, HeaderValue};
+use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpResponse};
@@ -22,6 +22,7 @@ use super::prefer::Preference;
 use super::sessions::{Session, SessionError};
 use crate::auth::AUTH_TOKEN_HEADER;
 use crate::error::ApiError;
+use crate::routes::body::declared_length;
 use crate::startup::AppState;
 
 /// Where a request goes, which decides what the layer does with it.
@@ -201,12 +202,7 @@ enum RequestBody {
 }
 
 async fn buffer_body(request: &mut ServiceRequest, limit: usize) -> RequestBody {
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    if declared_length(request.headers()).is_some_and(|n| n > limit) {
         request.extensions_mut().insert(BodyOverLimit);
         return RequestBody::OverLimit;
     }

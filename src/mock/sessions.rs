@@ -237,10 +237,10 @@ impl Sessions {
 
     /// Inserts or replaces (by `_id`) the documents of a partial state object such as
     /// `{"contacts": [...]}`, checked as fixtures are; nothing changes when one is refused.
-    /// Answers how many documents of each collection were sent.
-    pub fn upsert(&self, session: &Session, patch: Value) -> Result<Value, FixtureError> {
+    pub fn upsert(&self, session: &Session, patch: Value) -> Result<(), FixtureError> {
         let Value::Object(mut patch) = patch else {
-            return Fixtures::from_state(patch).map(|_| Value::Null);
+            // Refused, with the message of a state that is not an object.
+            return Fixtures::from_state(patch).map(drop);
         };
         for collection in Collection::ALL {
             patch
@@ -249,13 +249,6 @@ impl Sessions {
         }
         // Checked alone first, so that an error names the document's place in the request.
         let patch = Fixtures::from_state(Value::Object(patch))?.into_state();
-        let sent = Collection::ALL
-            .iter()
-            .map(|c| {
-                let count = patch[c.state_key()].as_array().map_or(0, Vec::len);
-                (c.state_key().to_owned(), Value::from(count))
-            })
-            .collect();
         session.rebuild_store(|store| {
             let mut state = store.snapshot();
             for collection in Collection::ALL {
@@ -273,8 +266,7 @@ impl Sessions {
                 }
             }
             Fixtures::from_state(state).map(Store::new)
-        })?;
-        Ok(Value::Object(sent))
+        })
     }
 
     /// Ends the named session; `false` if there was none.

@@ -10,7 +10,7 @@
 //! `{}`; the mock answers 400 `invalid-params` with the parser's message, because a client
 //! sending broken JSON is better told so. An empty JSON body is `{}`, as upstream.
 
-use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use actix_web::{HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
@@ -44,12 +44,7 @@ pub(super) async fn read_bytes(
     if request.extensions().get::<BodyOverLimit>().is_some() {
         return Err(too_large);
     }
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    if declared_length(request.headers()).is_some_and(|n| n > limit) {
         return Err(too_large);
     }
     let mut bytes = web::BytesMut::new();
@@ -63,6 +58,14 @@ pub(super) async fn read_bytes(
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
+}
+
+/// The body length a request announces in `Content-Length`.
+pub(crate) fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 fn decode(content_type: &str, bytes: &[u8]) -> Result<Value, ApiError> {

@@ -11,10 +11,11 @@ use utoipa::ToSchema;
 use super::body;
 use crate::error::ApiError;
 use crate::mock::journal::{JournalFilter, JournalPage};
-use crate::mock::sessions::{Session, SessionSummary};
+use crate::mock::sessions::{Session, SessionSummary, Sessions};
 use crate::mock::watch::FixturesStatus;
 use crate::startup::AppState;
 use crate::store::Store;
+use crate::store::fixtures::FixtureError;
 
 pub(crate) const TAG: &str = "Mock control";
 
@@ -83,7 +84,7 @@ pub struct State {
 
 /// The named sessions alive.
 #[derive(Serialize, ToSchema)]
-pub struct Sessions {
+pub struct SessionList {
     pub sessions: Vec<SessionSummary>,
     /// Sessions allowed at once (`--max-sessions`).
     pub max: usize,
@@ -115,10 +116,22 @@ fn changed(session: &Session) -> HttpResponse {
     })
 }
 
-async fn json_body(request: &HttpRequest, payload: web::Payload) -> Result<Value, ApiError> {
-    let bytes = body::read_bytes(request, payload, STATE_BODY_LIMIT).await?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::Control(format!("the body must be a JSON state object: {e}")))
+/// Reads a state object from the body and hands it to `write` (`PUT` or `PATCH`).
+async fn write_state(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    session: &Session,
+    write: fn(&Sessions, &Session, Value) -> Result<(), FixtureError>,
+) -> HttpResponse {
+    let answer = async {
+        let bytes = body::read_bytes(request, payload, STATE_BODY_LIMIT).await?;
+        let body = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::Control(format!("the body must be a JSON state object: {e}")))?;
+        write(&state.sessions, session, body).map_err(|e| ApiError::Control(e.to_string()))?;
+        Ok(changed(session))
+    };
+    state.respond(answer.await)
 }
 
 /// Readiness probe
@@ -203,15 +216,7 @@ async fn put_state(
     state: web::Data<AppState>,
     session: web::ReqData<Arc<Session>>,
 ) -> HttpResponse {
-    let answer = async {
-        let body = json_body(&request, payload).await?;
-        state
-            .sessions
-            .replace_state(&session, body)
-            .map_err(|e| ApiError::Control(e.to_string()))?;
-        Ok(changed(&session))
-    };
-    state.respond(answer.await)
+    write_state(&request, payload, &state, &session, Sessions::replace_state).await
 }
 
 /// Insert or replace documents
@@ -238,15 +243,7 @@ async fn patch_state(
     state: web::Data<AppState>,
     session: web::ReqData<Arc<Session>>,
 ) -> HttpResponse {
-    let answer = async {
-        let body = json_body(&request, payload).await?;
-        state
-            .sessions
-            .upsert(&session, body)
-            .map_err(|e| ApiError::Control(e.to_string()))?;
-        Ok(changed(&session))
-    };
-    state.respond(answer.await)
+    write_state(&request, payload, &state, &session, Sessions::upsert).await
 }
 
 /// The request journal
@@ -299,12 +296,12 @@ async fn delete_requests(session: web::ReqData<Arc<Session>>) -> HttpResponse {
     path = "/_mock/sessions",
     operation_id = "mock-get-sessions",
     tag = TAG,
-    responses((status = 200, description = "The sessions", body = Sessions))
+    responses((status = 200, description = "The sessions", body = SessionList))
 )]
 #[get("/sessions")]
 async fn get_sessions(state: web::Data<AppState>) -> HttpResponse {
     let limits = state.sessions.limits();
-    HttpResponse::Ok().json(Sessions {
+    HttpResponse::Ok().json(SessionList {
         sessions: state.sessions.list(),
         max: limits.max_sessions,
         idle_timeout_ms: limits.idle.as_millis() as u64,
