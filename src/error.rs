@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::config::RocketChatVersion;
 use crate::domain::rules::ContactError;
+use crate::mock::sessions::SessionError;
 
 /// The 401 message, shared by every Rocket.Chat route that requires a login.
 pub(crate) const NOT_LOGGED_IN: &str = "You must be logged in to do this.";
@@ -108,6 +109,15 @@ impl ApiError {
 
     pub fn response(&self, version: RocketChatVersion) -> HttpResponse {
         HttpResponse::build(self.status()).json(self.body(version))
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::InvalidName(_) => Self::Control(error.to_string()),
+            SessionError::Exhausted { .. } => Self::SessionsExhausted(error.to_string()),
+        }
     }
 }
 

@@ -23,8 +23,6 @@ use crate::store::fixtures::Fixtures;
 
 pub(crate) const UPDATE_PATH: &str = "/api/v1/omnichannel/contacts.update";
 pub(crate) const CONFLICTS_PATH: &str = "/api/v1/omnichannel/contacts.conflicts";
-/// Where the control API lives.
-pub(crate) const CONTROL_PREFIX: &str = "/_mock/";
 
 #[derive(OpenApi)]
 #[openapi(

@@ -21,7 +21,7 @@ use crate::mock::fault::{Connection, Fault};
 use crate::mock::layer;
 use crate::mock::sessions::{Limits, Sessions};
 use crate::mock::watch::{self, FixturesStatus, SharedStatus};
-use crate::openapi::{self, CONFLICTS_PATH, CONTROL_PREFIX, UPDATE_PATH};
+use crate::openapi::{self, CONFLICTS_PATH, UPDATE_PATH};
 use crate::routes::{self, docs};
 use crate::store::fixtures::{FixtureError, Fixtures, Origin};
 use crate::store::iso_millis;
@@ -188,7 +188,7 @@ impl Application {
             sessions,
             schemas: Schemas::from_document(&document)?,
             body_limit: config.body_limit,
-            catalogue: Catalogue::from_document(&document, CONTROL_PREFIX),
+            catalogue: Catalogue::from_document(&document),
             openapi_json,
             version: config.rocketchat_version,
             control: !config.no_control,

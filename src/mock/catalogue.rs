@@ -3,6 +3,9 @@
 
 use serde_json::Value;
 
+use crate::routes::control;
+use crate::routes::docs::{OPENAPI_PATH, SWAGGER_UI_PATH};
+
 /// One documented Rocket.Chat operation.
 pub(crate) struct Operation {
     pub method: String,
@@ -83,7 +86,7 @@ pub(crate) struct Catalogue {
 }
 
 impl Catalogue {
-    pub(crate) fn from_document(document: &Value, control_prefix: &str) -> Self {
+    pub(crate) fn from_document(document: &Value) -> Self {
         let mut operations = Vec::new();
         let mut routes = Vec::new();
         let paths = document["paths"].as_object().into_iter().flatten();
@@ -91,7 +94,7 @@ impl Catalogue {
             for (method, operation) in item.as_object().into_iter().flatten() {
                 let method = method.to_ascii_uppercase();
                 routes.push((method.clone(), path.clone()));
-                if path.starts_with(control_prefix) {
+                if control::is_control_path(path) {
                     continue;
                 }
                 let responses = operation["responses"]
@@ -115,7 +118,7 @@ impl Catalogue {
                 });
             }
         }
-        for path in ["/docs/", "/openapi.json"] {
+        for path in [SWAGGER_UI_PATH, OPENAPI_PATH] {
             routes.push(("GET".to_owned(), path.to_owned()));
         }
         Self { operations, routes }

@@ -94,6 +94,11 @@ impl Journal {
         }
     }
 
+    /// Whether the journal keeps anything (`--journal-size` above 0).
+    pub fn is_recording(&self) -> bool {
+        self.capacity > 0
+    }
+
     /// The number of a request that just arrived: entries are numbered by arrival.
     pub fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::HeaderValue;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpResponse};
@@ -23,6 +23,8 @@ use super::sessions::{Session, SessionError};
 use crate::auth::AUTH_TOKEN_HEADER;
 use crate::error::ApiError;
 use crate::routes::body::declared_length;
+use crate::routes::control;
+use crate::routes::docs::{OPENAPI_PATH, SWAGGER_UI_PATH};
 use crate::startup::AppState;
 
 /// Where a request goes, which decides what the layer does with it.
@@ -37,10 +39,12 @@ enum Area {
 }
 
 impl Area {
-    fn of(path: &str, control: bool) -> Self {
-        if path == "/" || path == "/openapi.json" || path == "/docs" || path.starts_with("/docs/") {
+    fn of(path: &str, control_served: bool) -> Self {
+        let docs = SWAGGER_UI_PATH.trim_end_matches('/');
+        if path == "/" || path == OPENAPI_PATH || path == docs || path.starts_with(SWAGGER_UI_PATH)
+        {
             Self::Docs
-        } else if control && (path == "/_mock" || path.starts_with("/_mock/")) {
+        } else if control_served && control::is_control_path(path) {
             Self::Control
         } else {
             Self::Api
@@ -53,9 +57,12 @@ impl Area {
 #[derive(Clone, Copy)]
 pub(crate) struct BodyOverLimit;
 
-/// What the access log reports beyond the status.
+/// What `Prefer` or `--fault-rate` made of a response, for the journal and the access log.
 #[derive(Clone)]
-struct Applied(String);
+struct Applied {
+    text: String,
+    fault: Option<Fault>,
+}
 
 pub(crate) async fn mock_layer(
     mut request: ServiceRequest,
@@ -69,8 +76,6 @@ pub(crate) async fn mock_layer(
     if area == Area::Docs {
         return Ok(next.call(request).await?.map_into_boxed_body());
     }
-    let arrived = Instant::now();
-    let time = state.now();
     let session = match session_of(&request, &state) {
         Ok(session) => session,
         Err(error) => {
@@ -82,8 +87,14 @@ pub(crate) async fn mock_layer(
     if area == Area::Control {
         return Ok(next.call(request).await?.map_into_boxed_body());
     }
+    // `--journal-size 0`: nothing to record, so no body or response is copied.
+    if !session.journal().is_recording() {
+        return answer(request, next, &state).await;
+    }
 
+    let arrived = Instant::now();
     let id = session.journal().next_id();
+    let time = state.now();
     let body = buffer_body(&mut request, state.body_limit).await;
     let mut entry = JournalEntry {
         id,
@@ -100,21 +111,26 @@ pub(crate) async fn mock_layer(
         forced: None,
     };
 
-    let (response, fault) = answer(request, next, &state, &mut entry).await?;
-    let response = match fault {
-        // Nothing reaches the client: the entry records the fault and no response.
-        Some(Fault::ConnectionReset | Fault::EmptyResponse) => response,
-        Some(Fault::MalformedJson) | None => {
-            let (http_request, response) = response.into_parts();
-            let (response, body) = response.into_parts();
-            let bytes = actix_web::body::to_bytes(body)
-                .await
-                .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
-            entry.status = Some(response.status().as_u16());
-            entry.response = serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-            ServiceResponse::new(http_request, response.set_body(BoxBody::new(bytes)))
-        }
+    let response = answer(request, next, &state).await?;
+    let applied = response.response().extensions().get::<Applied>().cloned();
+    let drops_connection = applied
+        .as_ref()
+        .is_some_and(|a| matches!(a.fault, Some(Fault::ConnectionReset | Fault::EmptyResponse)));
+    entry.forced = applied.map(|a| a.text);
+    // When the connection is dropped nothing reaches the client: the entry records the
+    // fault and no response.
+    let response = if drops_connection {
+        response
+    } else {
+        let (http_request, response) = response.into_parts();
+        let (response, body) = response.into_parts();
+        let bytes = actix_web::body::to_bytes(body)
+            .await
+            .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+        entry.status = Some(response.status().as_u16());
+        entry.response = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        ServiceResponse::new(http_request, response.set_body(BoxBody::new(bytes)))
     };
     entry.duration_ms = millis(arrived.elapsed());
     session.journal().record(entry);
@@ -126,35 +142,28 @@ fn session_of(request: &ServiceRequest, state: &AppState) -> Result<Arc<Session>
     let name = match request.headers().get(SESSION_HEADER) {
         None => None,
         Some(value) => Some(value.to_str().map_err(|_| {
-            ApiError::Control(
-                SessionError::InvalidName(String::from_utf8_lossy(value.as_bytes()).into_owned())
-                    .to_string(),
-            )
+            SessionError::InvalidName(String::from_utf8_lossy(value.as_bytes()).into_owned())
         })?),
     };
-    state.sessions.resolve(name).map_err(|error| match error {
-        SessionError::InvalidName(_) => ApiError::Control(error.to_string()),
-        SessionError::Exhausted { .. } => ApiError::SessionsExhausted(error.to_string()),
-    })
+    Ok(state.sessions.resolve(name)?)
 }
 
-/// Applies the mock's preferences to a Rocket.Chat route, or calls the route. Says which
-/// fault, if any, answered.
+/// Applies the mock's preferences to a Rocket.Chat route, or calls the route. What was
+/// forced travels in the response's [`Applied`] extension, for the journal and the log.
 async fn answer(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
     state: &AppState,
-    entry: &mut JournalEntry,
-) -> Result<(ServiceResponse<BoxBody>, Option<Fault>), actix_web::Error> {
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let method = request.method().to_string();
     let Some(operation) = state.catalogue.operation(&method, request.path()) else {
-        return Ok((next.call(request).await?.map_into_boxed_body(), None));
+        return Ok(next.call(request).await?.map_into_boxed_body());
     };
     let preference = match Preference::parse(request.headers()) {
         Ok(preference) => preference,
         Err(message) => {
             let response = ApiError::InvalidPreference(message).response(state.version);
-            return Ok((request.into_response(response), None));
+            return Ok(request.into_response(response));
         }
     };
     let delay = preference.delay.or_else(|| state.chaos.delay());
@@ -162,35 +171,37 @@ async fn answer(
         actix_web::rt::time::sleep(delay).await;
     }
     if let Some(fault) = preference.fault.or_else(|| state.chaos.fault()) {
-        entry.forced = Some(format!("fault={}", fault.name()));
         let connection = request.conn_data::<Connection>();
         let mut response = fault.respond(connection, &operation.success_text());
-        response
-            .extensions_mut()
-            .insert(Applied(format!("fault={}", fault.name())));
-        return Ok((request.into_response(response), Some(fault)));
+        response.extensions_mut().insert(Applied {
+            text: format!("fault={}", fault.name()),
+            fault: Some(fault),
+        });
+        return Ok(request.into_response(response));
     }
-    if preference.forces_response() {
-        let response = match operation.example(preference.code, preference.example.as_deref()) {
-            Ok((status, body)) => {
-                let status = actix_web::http::StatusCode::from_u16(status)
-                    .expect("documented statuses are valid");
-                let mut response = HttpResponse::build(status).json(body);
-                let applied = preference.applied();
-                if let Ok(value) = HeaderValue::from_str(&applied) {
-                    response
-                        .headers_mut()
-                        .insert("preference-applied".parse().expect("a header name"), value);
-                }
-                entry.forced = Some(applied.clone());
-                response.extensions_mut().insert(Applied(applied));
+    if !preference.forces_response() {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
+    let response = match operation.example(preference.code, preference.example.as_deref()) {
+        Ok((status, body)) => {
+            let status = actix_web::http::StatusCode::from_u16(status)
+                .expect("documented statuses are valid");
+            let mut response = HttpResponse::build(status).json(body);
+            let applied = preference.applied();
+            if let Ok(value) = HeaderValue::from_str(&applied) {
                 response
+                    .headers_mut()
+                    .insert(HeaderName::from_static("preference-applied"), value);
             }
-            Err(message) => ApiError::InvalidPreference(message).response(state.version),
-        };
-        return Ok((request.into_response(response), None));
-    }
-    Ok((next.call(request).await?.map_into_boxed_body(), None))
+            response.extensions_mut().insert(Applied {
+                text: applied,
+                fault: None,
+            });
+            response
+        }
+        Err(message) => ApiError::InvalidPreference(message).response(state.version),
+    };
+    Ok(request.into_response(response))
 }
 
 /// The request body, read up to the limit and put back for the route.
@@ -292,7 +303,7 @@ pub(crate) async fn access_log(
                 status = response.status().as_u16(),
                 duration_ms = millis(duration),
                 session = session.as_deref(),
-                forced = applied.as_ref().map(|a| a.0.as_str()),
+                forced = applied.as_ref().map(|a| a.text.as_str()),
                 "request"
             );
         }

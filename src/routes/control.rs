@@ -18,12 +18,19 @@ use crate::store::Store;
 use crate::store::fixtures::FixtureError;
 
 pub(crate) const TAG: &str = "Mock control";
+/// Where the control API lives.
+pub(crate) const SCOPE: &str = "/_mock";
+
+pub(crate) fn is_control_path(path: &str) -> bool {
+    path.strip_prefix(SCOPE)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
 
 /// A state object can hold many contacts: it may be larger than a Rocket.Chat request.
 const STATE_BODY_LIMIT: usize = 256 << 20;
 
 pub(crate) fn scope() -> Scope {
-    web::scope("/_mock")
+    web::scope(SCOPE)
         .service(health)
         .service(reset)
         .service(get_state)

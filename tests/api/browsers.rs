@@ -123,6 +123,7 @@ async fn a_browser_on_another_origin_calls_the_mock() {
         .await
         .unwrap();
     let update = &seen["update"];
+    assert_eq!(seen["reachable"], true, "{seen}");
     assert_eq!(update["status"], 200, "{seen}");
     assert_eq!(update["body"]["contact"]["name"], "From Chromium");
     assert_eq!(update["body"]["success"], true);

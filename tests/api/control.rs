@@ -297,3 +297,26 @@ async fn no_control_serves_no_control_api() {
     let reply = app.update(ADMIN, json!({"contactId": JOHN})).await;
     assert_eq!(reply.status, 200);
 }
+
+#[tokio::test]
+async fn a_journal_of_size_zero_records_nothing_and_changes_no_answer() {
+    let app = TestApp::spawn_with_args(&["--journal-size", "0", "--body-limit", "64"]).await;
+    let reply = app
+        .update(ADMIN, json!({"contactId": JOHN, "name": "Unjournaled"}))
+        .await;
+    assert_eq!(reply.body["contact"]["name"], "Unjournaled");
+    let too_large = app
+        .update_raw(Some("application/json"), vec![b' '; 100])
+        .await;
+    assert_eq!(too_large.status, 413);
+    let forced = app
+        .send(
+            app.request(Method::POST, UPDATE)
+                .header("Prefer", "code=401"),
+        )
+        .await;
+    assert_eq!(forced.status, 401);
+    let page = app.call(Method::GET, "/_mock/requests", None).await.body;
+    assert_eq!(page["requests"], json!([]));
+    assert_eq!(page["capacity"], 0);
+}

@@ -44,17 +44,27 @@ fn example(path: &str, status: u16, name: &str) -> serde_json::Value {
 #[tokio::test]
 async fn prefer_code_and_example_answer_the_documented_examples_and_change_nothing() {
     let app = TestApp::spawn().await;
-    for (preference, status, name) in [
-        ("code=403", 403, "Permission Error"),
-        ("example=Unauthorized", 403, "Unauthorized"),
-        ("code=400, example=Example 2", 400, "Example 2"),
-        ("code=401", 401, "Authorization Error"),
-        ("code=200", 200, "Example 1"),
+    for (preference, status, name, applied_header) in [
+        ("code=403", 403, "Permission Error", "code=403"),
+        (
+            "example=Unauthorized",
+            403,
+            "Unauthorized",
+            "example=\"Unauthorized\"",
+        ),
+        (
+            "code=400, example=Example 2",
+            400,
+            "Example 2",
+            "code=400, example=\"Example 2\"",
+        ),
+        ("code=401", 401, "Authorization Error", "code=401"),
+        ("code=200, delay=10", 200, "Example 1", "code=200, delay=10"),
     ] {
         let (reply, applied) = prefer(&app, preference).await;
         assert_eq!(reply.status, status, "{preference}");
         assert_eq!(reply.body, example(UPDATE, status, name), "{preference}");
-        assert!(applied.is_some(), "{preference}");
+        assert_eq!(applied.as_deref(), Some(applied_header), "{preference}");
     }
     assert_eq!(app.contact(JOHN).await["name"], "John");
     let journal = app.journal("").await;

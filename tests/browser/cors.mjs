@@ -48,8 +48,15 @@ try {
         return { error: String(error) };
       }
     };
+    // An opaque no-cors request settles only if the mock is reachable at all, which tells a
+    // CORS refusal from a dead server.
+    const reachable = await fetch(`${mock}/_mock/health`, { mode: 'no-cors' }).then(
+      () => true,
+      () => false,
+    );
     return {
       pageOrigin: location.origin,
+      reachable,
       update: await call({}),
       forced: await call({ Prefer: 'code=403' }),
     };
