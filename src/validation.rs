@@ -1,26 +1,41 @@
 //! Request validation as Rocket.Chat's AJV validator does it.
 //!
-//! Rocket.Chat validates bodies with AJV (`coerceTypes: true`, no `allErrors`): it converts
-//! mistyped scalars as it goes, stops at the first failing keyword and reports one message
-//! without a path. We reproduce that in three steps:
+//! Rocket.Chat validates bodies with AJV (`coerceTypes: true`, no `allErrors`) and query
+//! strings with a second AJV (`coerceTypes: "array"`): it converts mistyped scalars as it
+//! goes, stops at the first failing keyword and reports one message without a path. A
+//! top-level `oneOf` tries each branch in turn and reports the first message of every branch
+//! that failed, then `must match exactly one schema in oneOf`; the route joins them with
+//! `"\n "`. We reproduce that in three steps:
 //! 1. coerce the body in place, guided by the schema ([`coerce`]);
 //! 2. let the `jsonschema` crate list every error of the coerced body;
 //! 3. pick the error AJV would have met first and word it as AJV does ([`ajv_message`]).
 //!
 //! The order AJV checks things in (verified against AJV's generated code): at an object,
 //! its type, then `required` (in the listed order), then `additionalProperties`, then each
-//! property in the schema's order; at an array, its type, then each item, then `uniqueItems`.
+//! property in the schema's order; at an array, its type, then each item, then `uniqueItems`;
+//! at a string, its type, then `format`, then Rocket.Chat's own `isNotEmpty` keyword.
 
 mod coerce;
 pub(crate) mod js;
 
+pub use coerce::Coercion;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
-use jsonschema::{ValidationError, Validator};
+use jsonschema::{Keyword, ValidationError, Validator};
 use serde_json::Value;
 
-/// A compiled request schema. The schema is the one served in the OpenAPI document.
+/// The message AJV adds after the failing branches of a `oneOf`.
+const ONE_OF: &str = "must match exactly one schema in oneOf";
+
+/// A compiled request schema: the one served in the OpenAPI document.
 pub struct RequestSchema {
+    coercion: Coercion,
+    /// One schema, or the branches of a top-level `oneOf`.
+    branches: Vec<Compiled>,
+    one_of: bool,
+}
+
+struct Compiled {
     schema: Value,
     validator: Validator,
 }
@@ -30,32 +45,108 @@ pub struct RequestSchema {
 pub struct SchemaError(String);
 
 impl RequestSchema {
+    /// A body schema (`coerceTypes: true`).
     pub fn compile(schema: Value) -> Result<Self, SchemaError> {
-        let validator =
-            jsonschema::draft202012::new(&schema).map_err(|e| SchemaError(e.to_string()))?;
+        Self::compile_with(schema, Coercion::Scalars)
+    }
+
+    pub fn compile_with(schema: Value, coercion: Coercion) -> Result<Self, SchemaError> {
+        let (branches, one_of) = match schema.get("oneOf").and_then(Value::as_array) {
+            Some(branches) => (branches.clone(), true),
+            None => (vec![schema], false),
+        };
+        let branches = branches
+            .into_iter()
+            .map(Compiled::new)
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            coercion,
+            branches,
+            one_of,
+        })
+    }
+
+    /// Coerces `data` in place as AJV would, then checks it. On failure, returns AJV's
+    /// message (e.g. `must have required property 'contactId'`), or for a `oneOf` every
+    /// failed branch's message and the `oneOf` one, joined as Rocket.Chat joins them.
+    pub fn validate(&self, data: &mut Value) -> Result<(), String> {
+        if !self.one_of {
+            let branch = &self.branches[0];
+            coerce::coerce(&branch.schema, data, self.coercion);
+            return branch.first_error(data).map_or(Ok(()), Err);
+        }
+        // Each branch coerces the data in place before the next one sees it, as AJV does.
+        let mut messages = Vec::new();
+        let mut passing = 0;
+        for branch in &self.branches {
+            coerce::coerce(&branch.schema, data, self.coercion);
+            match branch.first_error(data) {
+                Some(message) => messages.push(message),
+                None => passing += 1,
+            }
+        }
+        if passing == 1 {
+            return Ok(());
+        }
+        messages.push(ONE_OF.to_owned());
+        Err(messages.join("\n "))
+    }
+}
+
+impl Compiled {
+    fn new(schema: Value) -> Result<Self, SchemaError> {
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .with_format("basic_email", is_basic_email)
+            .with_keyword("isNotEmpty", |_, _, _| Ok(Box::new(IsNotEmpty)))
+            .build(&schema)
+            .map_err(|e| SchemaError(e.to_string()))?;
         Ok(Self { schema, validator })
     }
 
-    /// Coerces `body` in place as AJV would, then checks it. On failure, returns AJV's one
-    /// message (e.g. `must have required property 'contactId'`).
-    pub fn validate(&self, body: &mut Value) -> Result<(), String> {
-        coerce::coerce(&self.schema, body);
+    /// The message of the error AJV meets first, if any.
+    fn first_error(&self, data: &Value) -> Option<String> {
         let mut errors: Vec<(Rank, &Value, ValidationError<'_>)> = self
             .validator
-            .iter_errors(body)
+            .iter_errors(data)
             .map(|error| {
                 let (rank, schema) = locate(&self.schema, &error);
                 (rank, schema, error)
             })
             .collect();
         errors.sort_by(|a, b| a.0.cmp(&b.0));
-        match errors
+        errors
             .iter()
-            .find_map(|(_, schema, error)| ajv_message(schema, body, error))
-        {
-            Some(message) => Err(message),
-            None => Ok(()),
+            .find_map(|(_, schema, error)| ajv_message(schema, data, error))
+    }
+}
+
+/// rest-typings' `basic_email` format: `/^[^@]+@[^@]+$/`.
+fn is_basic_email(text: &str) -> bool {
+    match text.split_once('@') {
+        Some((local, domain)) => !local.is_empty() && !domain.is_empty() && !domain.contains('@'),
+        None => false,
+    }
+}
+
+/// rest-typings' `isNotEmpty` keyword: a string with something besides white space.
+/// Like every AJV keyword declared with `type: "string"`, it ignores other types.
+struct IsNotEmpty;
+
+const IS_NOT_EMPTY: &str = "must pass \"isNotEmpty\" keyword validation";
+
+impl<'i> Keyword<'i> for IsNotEmpty {
+    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
+        if self.is_valid(instance) {
+            Ok(())
+        } else {
+            Err(ValidationError::custom(IS_NOT_EMPTY))
         }
+    }
+
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        instance.as_str().is_none_or(|s| !js::trim(s).is_empty())
     }
 }
 
@@ -67,7 +158,9 @@ const REQUIRED: u8 = 1;
 const ADDITIONAL: u8 = 2;
 const CHILD: u8 = 3;
 const UNIQUE: u8 = 4;
-const OTHER: u8 = 5;
+const FORMAT: u8 = 5;
+const CUSTOM: u8 = 6;
+const OTHER: u8 = 7;
 
 /// Follows the error's instance path through the schema: the error's place in AJV's order,
 /// and the (sub)schema whose keyword failed.
@@ -110,6 +203,8 @@ fn locate<'s>(root: &'s Value, error: &ValidationError<'_>) -> (Rank, &'s Value)
         }
         ValidationErrorKind::AdditionalProperties { .. } => (ADDITIONAL, 0),
         ValidationErrorKind::UniqueItems => (UNIQUE, 0),
+        ValidationErrorKind::Format { .. } => (FORMAT, 0),
+        ValidationErrorKind::Custom { .. } => (CUSTOM, 0),
         _ => (OTHER, 0),
     });
     (rank, schema)
@@ -134,6 +229,8 @@ fn ajv_message(schema: &Value, body: &Value, error: &ValidationError<'_>) -> Opt
         ValidationErrorKind::AdditionalProperties { .. } => {
             "must NOT have additional properties".to_owned()
         }
+        ValidationErrorKind::Format { format } => format!("must match format \"{format}\""),
+        ValidationErrorKind::Custom { message, .. } => message.clone(),
         ValidationErrorKind::UniqueItems => {
             let items = body.pointer(error.instance_path().as_str())?.as_array()?;
             let (j, i) = ajv_duplicate(items)?;

@@ -1,6 +1,10 @@
-//! AJV's `coerceTypes: true`, walked over a schema: wherever the data does not have one of
-//! the schema's types, it is converted to the first type it can be converted to, exactly as
+//! AJV's type coercion, walked over a schema: wherever the data does not have one of the
+//! schema's types, it is converted to the first type it can be converted to, exactly as
 //! AJV's generated code does before it checks the other keywords.
+//!
+//! Rocket.Chat runs two AJV instances: bodies are checked with `coerceTypes: true`, query
+//! strings with `coerceTypes: "array"`, which also turns a one-item array into its item and
+//! wraps a scalar into an array ([`Coercion`]).
 
 use serde_json::Value;
 
@@ -28,14 +32,37 @@ pub(crate) fn has_type(data: &Value, type_name: &str) -> bool {
     }
 }
 
+/// Which of AJV's `coerceTypes` settings applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coercion {
+    /// `coerceTypes: true`: request bodies.
+    Scalars,
+    /// `coerceTypes: "array"`: query strings, whose repeated keys arrive as arrays.
+    Arrays,
+}
+
 /// Coerces `data` (and, recursively, its properties and items) in place.
 ///
 /// Data that cannot be coerced is left as it is: the schema validator then reports the
 /// type error at that place, and nothing below it is visited, as in AJV.
-pub(crate) fn coerce(schema: &Value, data: &mut Value) {
+pub(crate) fn coerce(schema: &Value, data: &mut Value, mode: Coercion) {
     let types = schema_types(schema);
     if !types.is_empty() && !types.iter().any(|t| has_type(data, t)) {
-        match types.iter().find_map(|t| coerce_to(t, data)) {
+        // In array mode AJV first looks inside a one-item array, and goes on coercing the
+        // item when the item itself has none of the types.
+        let unwrapped = match data {
+            Value::Array(items) if mode == Coercion::Arrays && items.len() == 1 => {
+                Some(items[0].clone())
+            }
+            _ => None,
+        };
+        let candidate = unwrapped.as_ref().unwrap_or(data);
+        let coerced = if types.iter().any(|t| has_type(candidate, t)) {
+            unwrapped.clone()
+        } else {
+            types.iter().find_map(|t| coerce_to(t, candidate, mode))
+        };
+        match coerced {
             Some(coerced) => *data = coerced,
             None => return,
         }
@@ -45,7 +72,7 @@ pub(crate) fn coerce(schema: &Value, data: &mut Value) {
             if let Some(Value::Object(properties)) = schema.get("properties") {
                 for (name, property_schema) in properties {
                     if let Some(value) = map.get_mut(name) {
-                        coerce(property_schema, value);
+                        coerce(property_schema, value, mode);
                     }
                 }
             }
@@ -53,7 +80,7 @@ pub(crate) fn coerce(schema: &Value, data: &mut Value) {
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items").filter(|s| s.is_object()) {
                 for item in items {
-                    coerce(item_schema, item);
+                    coerce(item_schema, item, mode);
                 }
             }
         }
@@ -61,12 +88,30 @@ pub(crate) fn coerce(schema: &Value, data: &mut Value) {
     }
 }
 
-/// AJV's `coerceSpecificType` for the types Rocket.Chat's contact schemas use. Arrays are
-/// never coerced (only `coerceTypes: "array"` wraps, and the body validator does not use it);
-/// numbers are left out until a served schema has one.
-fn coerce_to(type_name: &str, data: &Value) -> Option<Value> {
+/// AJV's `coerceSpecificType`. Only `coerceTypes: "array"` wraps a scalar into an array.
+fn coerce_to(type_name: &str, data: &Value, mode: Coercion) -> Option<Value> {
     let number = data.as_f64();
     match type_name {
+        // `data == +data`: a string JavaScript reads as a number; `true`, `false` and `null`
+        // become 1, 0 and 0.
+        "number" | "integer" => {
+            let value = match data {
+                Value::Bool(b) => f64::from(u8::from(*b)),
+                Value::Null => 0.0,
+                Value::String(s) if !s.is_empty() => js::string_to_number(s)?,
+                _ => return None,
+            };
+            if type_name == "integer" && value.fract() != 0.0 {
+                return None;
+            }
+            js::number_value(value)
+        }
+        "array" if mode == Coercion::Arrays => match data {
+            Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {
+                Some(Value::Array(vec![data.clone()]))
+            }
+            _ => None,
+        },
         "string" => match data {
             Value::Number(n) => Some(Value::String(js::number_to_string(n))),
             Value::Bool(b) => Some(Value::String(b.to_string())),
@@ -98,7 +143,7 @@ mod tests {
 
     fn coerced(schema: Value, data: Value) -> Value {
         let mut data = data;
-        coerce(&schema, &mut data);
+        coerce(&schema, &mut data, Coercion::Scalars);
         data
     }
 
@@ -131,5 +176,37 @@ mod tests {
         assert_eq!(coerced(a.clone(), json!(false)), json!(null));
         assert_eq!(coerced(a.clone(), json!("a@b")), json!("a@b"));
         assert_eq!(coerced(a, json!([1, null, {}])), json!(["1", "", {}]));
+    }
+
+    fn query(schema: Value, data: Value) -> Value {
+        let mut data = data;
+        coerce(&schema, &mut data, Coercion::Arrays);
+        data
+    }
+
+    #[test]
+    fn numbers_read_strings_as_javascript_does() {
+        let n = json!({"type": "number"});
+        assert_eq!(coerced(n.clone(), json!("50")), json!(50));
+        assert_eq!(coerced(n.clone(), json!(" 7 ")), json!(7));
+        assert_eq!(coerced(n.clone(), json!("0x10")), json!(16));
+        assert_eq!(coerced(n.clone(), json!("1.5")), json!(1.5));
+        assert_eq!(coerced(n.clone(), json!(true)), json!(1));
+        assert_eq!(coerced(n.clone(), json!("")), json!(""));
+        assert_eq!(coerced(n.clone(), json!("ten")), json!("ten"));
+        // JSON has no Infinity: left as text, and refused as "must be number".
+        assert_eq!(coerced(n, json!("Infinity")), json!("Infinity"));
+    }
+
+    #[test]
+    fn query_mode_unwraps_one_item_arrays_and_wraps_scalars() {
+        let s = json!({"type": "string"});
+        assert_eq!(query(s.clone(), json!(["a"])), json!("a"));
+        assert_eq!(query(s.clone(), json!(["a", "b"])), json!(["a", "b"]));
+        assert_eq!(coerced(s, json!(["a"])), json!(["a"]));
+        assert_eq!(query(json!({"type": "number"}), json!(["5"])), json!(5));
+        let a = json!({"type": "array", "items": {"type": "string"}});
+        assert_eq!(query(a.clone(), json!("x")), json!(["x"]));
+        assert_eq!(coerced(a, json!("x")), json!("x"));
     }
 }

@@ -31,6 +31,79 @@ pub(crate) fn to_js_string(value: &Value) -> String {
     }
 }
 
+/// JavaScript's `Number(text)`: surrounding white space is ignored, an empty text is 0, and
+/// `0x`/`0o`/`0b` prefixes and `Infinity` are read; `None` where the result is `NaN`.
+pub(crate) fn string_to_number(text: &str) -> Option<f64> {
+    let text = trim(text);
+    if text.is_empty() {
+        return Some(0.0);
+    }
+    for (prefix, radix) in [
+        ("0x", 16),
+        ("0X", 16),
+        ("0o", 8),
+        ("0O", 8),
+        ("0b", 2),
+        ("0B", 2),
+    ] {
+        if let Some(digits) = text.strip_prefix(prefix) {
+            if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+                return None;
+            }
+            return Some(digits.chars().fold(0.0, |n, c| {
+                n * f64::from(radix) + f64::from(c.to_digit(radix).unwrap_or(0))
+            }));
+        }
+    }
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if unsigned == "Infinity" {
+        return Some(if text.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
+    }
+    // Rust's float grammar is JavaScript's decimal literal, except that it also takes
+    // "inf"/"nan" spellings and needs no digit before or after the point.
+    let decimal = unsigned
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        && unsigned.chars().any(|c| c.is_ascii_digit());
+    if !decimal {
+        return None;
+    }
+    text.parse::<f64>().ok()
+}
+
+/// A double as JSON: integers without a fraction (as JavaScript prints them), `None` for
+/// the values JSON cannot hold (infinities, `NaN`).
+pub(crate) fn number_value(value: f64) -> Option<Value> {
+    if !value.is_finite() {
+        return None;
+    }
+    // Below 2^53 an integral double is an exact integer.
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        #[allow(clippy::cast_possible_truncation)]
+        let integer = value as i64;
+        return Some(Value::from(integer));
+    }
+    Number::from_f64(value).map(Value::Number)
+}
+
+/// JavaScript's `parseInt(String(value))` for a JSON number: the leading integer of its
+/// printed form (`1.9` → 1, `1e21` → 1); `None` for `NaN`.
+pub(crate) fn parse_int(value: &Number) -> Option<i64> {
+    let text = number_to_string(value);
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text.as_str()),
+    };
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse::<i64>().ok().map(|n| sign * n)
+}
+
 /// JavaScript truthiness of a JSON value.
 pub(crate) fn is_truthy(value: &Value) -> bool {
     match value {
@@ -111,6 +184,21 @@ mod tests {
     fn arrays_and_objects_stringify_like_javascript() {
         assert_eq!(to_js_string(&json!([1, [2, null], "a"])), "1,2,,a");
         assert_eq!(to_js_string(&json!({"a": 1})), "[object Object]");
+    }
+
+    #[test]
+    fn text_reads_as_a_number_like_javascript() {
+        assert_eq!(string_to_number(" 12 "), Some(12.0));
+        assert_eq!(string_to_number("0x1f"), Some(31.0));
+        assert_eq!(string_to_number("-1e3"), Some(-1000.0));
+        assert_eq!(string_to_number(".5"), Some(0.5));
+        assert_eq!(string_to_number("5."), Some(5.0));
+        assert_eq!(string_to_number("inf"), None);
+        assert_eq!(string_to_number("1_000"), None);
+        assert_eq!(string_to_number("-0x10"), None);
+        assert_eq!(parse_int(&Number::from_f64(1.9).unwrap()), Some(1));
+        assert_eq!(parse_int(&Number::from_f64(-3.5).unwrap()), Some(-3));
+        assert_eq!(parse_int(&Number::from_f64(1e21).unwrap()), Some(1));
     }
 
     #[test]
