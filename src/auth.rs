@@ -8,8 +8,14 @@ use crate::store::{Caller, Store};
 pub(crate) const USER_ID_HEADER: &str = "X-User-Id";
 pub(crate) const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
 
-/// The permission both contacts routes require.
+/// The permission of `contacts.update` and `contacts.conflicts`.
 pub(crate) const UPDATE_LIVECHAT_CONTACT: &str = "update-livechat-contact";
+/// The permission of `contacts.get`, `contacts.search` and `contacts.checkExistence`.
+pub(crate) const VIEW_LIVECHAT_CONTACT: &str = "view-livechat-contact";
+/// The permission of `contacts` (create).
+pub(crate) const CREATE_LIVECHAT_CONTACT: &str = "create-livechat-contact";
+/// The permission of `contacts.delete`.
+pub(crate) const DELETE_LIVECHAT_CONTACT: &str = "delete-livechat-contact";
 
 /// The request's user, or 401 when a header is missing or does not name an
 /// active user holding that token.

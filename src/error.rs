@@ -6,7 +6,9 @@ use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::config::RocketChatVersion;
+use crate::domain::account::LoginError;
 use crate::domain::rules::ContactError;
+use crate::domain::search::{InvalidSort, SearchError};
 use crate::mock::sessions::SessionError;
 
 /// The 401 message, shared by every Rocket.Chat route that requires a login.
@@ -22,9 +24,20 @@ pub enum ApiError {
     /// Logged in, but none of the user's roles holds the route's permission.
     #[error("{NO_PERMISSION}")]
     Forbidden,
-    /// The body failed schema validation; the payload is AJV's single message.
+    /// The body or query failed schema validation in a legacy route (`addRoute`); the
+    /// payload is AJV's message(s).
     #[error("{0} [invalid-params]")]
     InvalidParams(String),
+    /// The body failed schema validation in a typed route (`API.v1.post`), checked by the
+    /// router before authentication, in the router's own error shape.
+    #[error("{0}")]
+    TypedInvalidParams(String),
+    /// `POST /api/v1/login` refused the credentials.
+    #[error("{0}")]
+    LoginFailed(LoginError),
+    /// `parseJsonQuery` refused the `sort` parameter.
+    #[error("{0} [error-invalid-sort]")]
+    InvalidSort(InvalidSort),
     /// A business rule of the handler failed; the payload is Rocket.Chat's error code or text.
     #[error("{0}")]
     Business(String),
@@ -72,6 +85,34 @@ impl ApiError {
             Self::InvalidParams(_) => {
                 json!({ "success": false, "error": self.to_string(), "errorType": "invalid-params" })
             }
+            Self::TypedInvalidParams(message) => json!({
+                "success": false,
+                "errorType": "error-invalid-params",
+                "error": message,
+            }),
+            Self::LoginFailed(error) => match version {
+                RocketChatVersion::V8 => json!({ "success": false, "error": "unauthorized" }),
+                // `unauthorized()` with the Meteor error's fields assigned after; the masked
+                // `User not found` reads `Unauthorized`.
+                RocketChatVersion::Reference | RocketChatVersion::V7 => {
+                    let (code, message) = match error {
+                        LoginError::NotFound => (json!("Unauthorized"), "Unauthorized".to_owned()),
+                        other => (other.code(), other.to_string()),
+                    };
+                    let mut body = json!({ "success": false, "error": code, "status": "error" });
+                    if let Some(details) = error.details() {
+                        body["details"] = details;
+                    }
+                    body["message"] = json!(message);
+                    body
+                }
+            },
+            Self::InvalidSort(_) => json!({
+                "success": false,
+                "error": self.to_string(),
+                "errorType": "error-invalid-sort",
+                "details": { "helperMethod": "parseJsonQuery" },
+            }),
             Self::InvalidPreference(_) => {
                 json!({ "success": false, "error": self.to_string(), "errorType": "invalid-prefer" })
             }
@@ -95,9 +136,11 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::LoginFailed(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::InvalidParams(_)
+            | Self::TypedInvalidParams(_)
+            | Self::InvalidSort(_)
             | Self::Business(_)
             | Self::InvalidPreference(_)
             | Self::Control(_) => StatusCode::BAD_REQUEST,
@@ -124,5 +167,21 @@ impl From<SessionError> for ApiError {
 impl From<ContactError> for ApiError {
     fn from(error: ContactError) -> Self {
         Self::Business(error.to_string())
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        Self::LoginFailed(error)
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::Sort(sort) => Self::InvalidSort(sort),
+            // MongoDB's refusal is no Meteor error: the route answers its bare message.
+            SearchError::Offset(offset) => Self::Business(offset.to_string()),
+        }
     }
 }

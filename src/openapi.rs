@@ -10,19 +10,37 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::openapi::example::Example;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::config::RocketChatVersion;
+use crate::domain::account::LoginError;
 use crate::domain::contact::ContactDocument;
-use crate::domain::request::{ResolveConflictsBody, UpdateContactBody};
+use crate::domain::request::{
+    CHECK_EXISTENCE_QUERY, CreateContactBody, DeleteContactBody, GET_CONTACT_QUERY, QuerySchema,
+    ResolveConflictsBody, SEARCH_CONTACTS_QUERY, UpdateContactBody,
+};
+use crate::domain::search::InvalidSort;
 use crate::error::ApiError;
-use crate::routes::{control, omnichannel};
+use crate::routes::{account, control, omnichannel};
 use crate::store::fixtures::Fixtures;
 
 pub(crate) const UPDATE_PATH: &str = "/api/v1/omnichannel/contacts.update";
 pub(crate) const CONFLICTS_PATH: &str = "/api/v1/omnichannel/contacts.conflicts";
+pub(crate) const CREATE_PATH: &str = "/api/v1/omnichannel/contacts";
+pub(crate) const DELETE_PATH: &str = "/api/v1/omnichannel/contacts.delete";
+const GET_PATH: &str = "/api/v1/omnichannel/contacts.get";
+const SEARCH_PATH: &str = "/api/v1/omnichannel/contacts.search";
+const CHECK_EXISTENCE_PATH: &str = "/api/v1/omnichannel/contacts.checkExistence";
+const LOGIN_PATH: &str = "/api/v1/login";
+const LOGOUT_PATH: &str = "/api/v1/logout";
+const ME_PATH: &str = "/api/v1/me";
+
+/// Fixture values the examples use, so that "Try it out" works on the default fixtures.
+const JOHN: &str = "67487f45e98719b7908d0f29";
+const MARIA_AGENT: &str = "9sLvmAcQk4EAGdi6e";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,10 +49,25 @@ pub(crate) const CONFLICTS_PATH: &str = "/api/v1/omnichannel/contacts.conflicts"
         description = "A mock of Rocket.Chat's Omnichannel Contacts REST API that answers as the real server does.\n\nAuthenticate with the `X-User-Id` and `X-Auth-Token` headers (**Authorize** above). On the default fixtures, the workspace admin is `X-User-Id: rbAXPnMktTFbNpwtJ`, `X-Auth-Token: RScctEHSmLGZGywfIhWyRpyofhKOiMoUIpimhvheU3f`; the README lists the other users.",
         license(name = "MIT")
     ),
-    paths(omnichannel::contacts_update, omnichannel::contacts_conflicts),
-    components(schemas(UpdateContactBody, ResolveConflictsBody)),
+    paths(
+        account::login,
+        account::logout,
+        account::logout_get,
+        account::me,
+        omnichannel::contacts_create,
+        omnichannel::contacts_update,
+        omnichannel::contacts_get,
+        omnichannel::contacts_search,
+        omnichannel::contacts_check_existence,
+        omnichannel::contacts_conflicts,
+        omnichannel::contacts_delete,
+    ),
+    components(schemas(UpdateContactBody, ResolveConflictsBody, CreateContactBody, DeleteContactBody)),
     modifiers(&SecuritySchemes),
-    tags((name = "Omnichannel Contacts", description = "Omnichannel contacts: the people your agents talk to, across channels."))
+    tags(
+        (name = account::TAG, description = "Log in for a token, read the current user, log out."),
+        (name = "Omnichannel Contacts", description = "Omnichannel contacts: the people your agents talk to, across channels.")
+    )
 )]
 struct ApiDoc;
 
@@ -105,13 +138,173 @@ pub struct ResolveConflictsResponse {
 }
 
 /// A validation failure (`errorType: "invalid-params"`, AJV's first message followed by
-/// ` [invalid-params]`) or a business error (the error code alone, no `errorType`).
+/// ` [invalid-params]`), a refused `sort` (`errorType: "error-invalid-sort"`, with
+/// `details`) or a business error (the error code alone, no `errorType`).
 #[derive(Serialize, ToSchema)]
 pub struct BadRequestError {
     pub success: bool,
     pub error: String,
     #[serde(rename = "errorType", skip_serializing_if = "Option::is_none")]
     pub error_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+}
+
+/// A validation failure of a typed route, answered by Rocket.Chat's router before the
+/// route runs: AJV's message(s), no suffix.
+#[derive(Serialize, ToSchema)]
+pub struct TypedBadRequestError {
+    pub success: bool,
+    /// Always `error-invalid-params`.
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    pub error: String,
+}
+
+/// Nothing found: `Resource not found`, or the route's own error code.
+#[derive(Serialize, ToSchema)]
+pub struct NotFoundError {
+    pub success: bool,
+    pub error: String,
+}
+
+/// The new contact's `_id`.
+#[derive(Serialize, ToSchema)]
+pub struct CreateContactResponse {
+    #[serde(rename = "contactId")]
+    pub contact_id: String,
+    pub success: bool,
+}
+
+/// The contact.
+#[derive(Serialize, ToSchema)]
+pub struct GetContactResponse {
+    pub contact: ContactDocument,
+    pub success: bool,
+}
+
+/// A contact as `contacts.search` lists it: its manager is the user's `{_id, username, name}`.
+pub struct SearchedContact;
+
+impl utoipa::PartialSchema for SearchedContact {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        let mut schema =
+            serde_json::to_value(ContactDocument::schema()).expect("the contact schema serializes");
+        schema["properties"]["contactManager"] = json!({
+            "type": "object",
+            "description": "The contact's manager (absent when the user no longer exists).",
+            "properties": {
+                "_id": { "type": "string" },
+                "username": { "type": "string" },
+                "name": { "type": "string" }
+            },
+            "required": ["_id"]
+        });
+        schema["description"] = json!("A contact, with its manager's name and username.");
+        RefOr::T(serde_json::from_value(schema).expect("a schema"))
+    }
+}
+
+impl ToSchema for SearchedContact {}
+
+/// One page of matching contacts.
+#[derive(Serialize, ToSchema)]
+pub struct SearchContactsResponse {
+    #[schema(value_type = Vec<SearchedContact>)]
+    pub contacts: Vec<Value>,
+    /// The page size asked for (`0`: all).
+    pub count: i64,
+    pub offset: i64,
+    /// How many contacts match in all.
+    pub total: u64,
+    pub success: bool,
+}
+
+/// Whether such a contact exists.
+#[derive(Serialize, ToSchema)]
+pub struct CheckExistenceResponse {
+    pub exists: bool,
+    pub success: bool,
+}
+
+/// The contact was deleted.
+#[derive(Serialize, ToSchema)]
+pub struct DeleteContactResponse {
+    pub success: bool,
+}
+
+/// A successful login.
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// `success`.
+    pub status: String,
+    pub data: LoginData,
+    pub success: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginData {
+    /// Send as `X-User-Id`.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// Send as `X-Auth-Token`.
+    #[serde(rename = "authToken")]
+    pub auth_token: String,
+    /// The user, as `GET /api/v1/me` answers it.
+    #[schema(value_type = Object)]
+    pub me: Value,
+}
+
+/// The login failed. Before 8.0 every wrong credential reads `Unauthorized`
+/// (`{success, error, status, message}`), and a deactivated user gets
+/// `error-user-is-not-activated` with `details`; from 8.0 the body is
+/// `{"success": false, "error": "unauthorized"}`.
+#[derive(Serialize, ToSchema)]
+pub struct LoginFailedError {
+    pub success: bool,
+    pub error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Logged out.
+#[derive(Serialize, ToSchema)]
+pub struct LogoutResponse {
+    /// `success`.
+    pub status: String,
+    pub data: LogoutMessage,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LogoutMessage {
+    /// `You've been logged out!`
+    pub message: String,
+}
+
+/// The logged-in user (Rocket.Chat's `getUserInfo`): the user's profile fields as stored,
+/// then `email` (the verified address), `settings`, `avatarUrl`, `isOAuthUser` and
+/// `services` (which login services the user has, never their secrets).
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub username: Option<String>,
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub roles: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<Value>,
+    #[serde(rename = "avatarUrl")]
+    pub avatar_url: String,
+    #[serde(rename = "isOAuthUser")]
+    pub is_oauth_user: bool,
+    pub success: bool,
 }
 
 /// Not logged in: a header is missing, or it names no active user holding that token.
@@ -194,27 +387,22 @@ impl Modify for Examples {
                 .schemas
                 .insert("UnauthorizedError".to_owned(), schema);
         }
-        for (path, request, responses) in [
-            (
-                UPDATE_PATH,
-                update_request_example(),
-                update_response_examples(self.version),
-            ),
-            (
-                CONFLICTS_PATH,
-                conflicts_request_example(),
-                conflicts_response_examples(self.version),
-            ),
-        ] {
-            let Some(operation) = openapi
-                .paths
-                .paths
-                .get_mut(path)
-                .and_then(|item| item.post.as_mut())
-            else {
+        for (method, path, request, responses) in operations(self.version) {
+            let Some(item) = openapi.paths.paths.get_mut(path) else {
                 continue;
             };
-            if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+            let operation = match method {
+                "get" => item.get.as_mut(),
+                _ => item.post.as_mut(),
+            };
+            let Some(operation) = operation else { continue };
+            if let Some(query) = query_schema(path) {
+                operation.parameters =
+                    Some(query_parameters(query).into_iter().map(RefOr::T).collect());
+            }
+            if let (Some(request), Some(RefOr::T(body))) =
+                (request, operation.request_body.as_mut())
+            {
                 if let Some(RefOr::T(json)) = body.content.get_mut("application/json") {
                     json.examples
                         .insert("Example 1".to_owned(), example(request));
@@ -239,7 +427,132 @@ impl Modify for Examples {
                 }
             }
         }
+        if let Some(components) = openapi.components.as_mut() {
+            for query in [
+                &GET_CONTACT_QUERY,
+                &SEARCH_CONTACTS_QUERY,
+                &CHECK_EXISTENCE_QUERY,
+            ] {
+                let schema = serde_json::from_value((query.schema)()).expect("a query schema");
+                components.schemas.insert(query.name.to_owned(), schema);
+            }
+        }
     }
+}
+
+type OperationExamples = (&'static str, &'static str, Option<Value>, NamedExamples);
+
+/// Every Rocket.Chat operation's request example (if it has a body) and response examples.
+fn operations(version: RocketChatVersion) -> Vec<OperationExamples> {
+    vec![
+        (
+            "post",
+            LOGIN_PATH,
+            Some(json!({ "user": "admin", "password": "admin-password" })),
+            login_examples(version),
+        ),
+        ("post", LOGOUT_PATH, None, logout_examples(version)),
+        ("get", LOGOUT_PATH, None, logout_examples(version)),
+        ("get", ME_PATH, None, me_examples(version)),
+        (
+            "post",
+            CREATE_PATH,
+            Some(create_request_example()),
+            create_examples(version),
+        ),
+        (
+            "post",
+            UPDATE_PATH,
+            Some(update_request_example()),
+            update_response_examples(version),
+        ),
+        ("get", GET_PATH, None, get_examples(version)),
+        ("get", SEARCH_PATH, None, search_examples(version)),
+        (
+            "get",
+            CHECK_EXISTENCE_PATH,
+            None,
+            check_existence_examples(version),
+        ),
+        (
+            "post",
+            CONFLICTS_PATH,
+            Some(conflicts_request_example()),
+            conflicts_response_examples(version),
+        ),
+        (
+            "post",
+            DELETE_PATH,
+            Some(json!({ "contactId": JOHN })),
+            delete_examples(version),
+        ),
+    ]
+}
+
+fn query_schema(path: &str) -> Option<&'static QuerySchema> {
+    match path {
+        GET_PATH => Some(&GET_CONTACT_QUERY),
+        SEARCH_PATH => Some(&SEARCH_CONTACTS_QUERY),
+        CHECK_EXISTENCE_PATH => Some(&CHECK_EXISTENCE_QUERY),
+        _ => None,
+    }
+}
+
+/// The query schema's properties as query parameters (a `oneOf`'s branches together, none
+/// required), each with its description; the examples are values of the default fixtures.
+fn query_parameters(query: &QuerySchema) -> Vec<Parameter> {
+    let schema = (query.schema)();
+    let branches: Vec<&Value> = match schema.get("oneOf").and_then(Value::as_array) {
+        Some(branches) => branches.iter().collect(),
+        None => vec![&schema],
+    };
+    let one_of = branches.len() > 1;
+    let mut parameters = Vec::new();
+    for branch in branches {
+        let required: Vec<&str> = branch["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for (name, property) in branch["properties"].as_object().into_iter().flatten() {
+            let mut property = property.clone();
+            let description = property
+                .as_object_mut()
+                .and_then(|p| p.remove("description"))
+                .and_then(|d| d.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let description = if one_of {
+                format!("{description} Send exactly one of `contactId`, `email` and `phone`.")
+            } else {
+                description
+            };
+            let example = match name.as_str() {
+                "contactId" if !one_of => Some(json!(JOHN)),
+                "email" => Some(json!("email@example.com")),
+                "searchText" => Some(json!("john")),
+                _ => None,
+            };
+            let required = if !one_of && required.contains(&name.as_str()) {
+                utoipa::openapi::Required::True
+            } else {
+                utoipa::openapi::Required::False
+            };
+            let schema: utoipa::openapi::schema::Schema =
+                serde_json::from_value(property).expect("a parameter schema");
+            let mut parameter = ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(required)
+                .description(Some(description))
+                .schema(Some(schema));
+            if let Some(example) = example {
+                parameter = parameter.example(Some(example));
+            }
+            parameters.push(parameter.build());
+        }
+    }
+    parameters
 }
 
 fn example(value: Value) -> RefOr<Example> {
@@ -427,5 +740,262 @@ fn conflicts_response_examples(version: RocketChatVersion) -> NamedExamples {
         ),
     ];
     examples.extend(auth_examples(version));
+    examples
+}
+
+/// The built-in fixtures as a store, so that the success examples are the mock's own
+/// answers on the default fixtures.
+fn example_store() -> crate::store::Store {
+    crate::store::Store::new(Fixtures::built_in().expect("the built-in fixtures load"))
+}
+
+const EXAMPLE_SITE: &str = "http://localhost:3000";
+const ADMIN: &str = "rbAXPnMktTFbNpwtJ";
+
+fn admin() -> crate::store::Caller {
+    crate::store::Caller {
+        user_id: ADMIN.to_owned(),
+        roles: vec!["admin".to_owned()],
+    }
+}
+
+fn error_example(
+    name: &'static str,
+    error: &ApiError,
+    version: RocketChatVersion,
+) -> (&'static str, Value) {
+    (name, error.body(version))
+}
+
+fn unauthorized_only(version: RocketChatVersion) -> NamedExamples {
+    auth_examples(version)
+        .into_iter()
+        .filter(|(status, _)| *status == "401")
+        .collect()
+}
+
+fn login_examples(version: RocketChatVersion) -> NamedExamples {
+    use crate::domain::account::Credentials;
+    let credentials = Credentials::read(
+        json!({ "user": "admin", "password": "admin-password" })
+            .as_object()
+            .expect("an object"),
+    );
+    let token = "9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq".to_owned();
+    let login = example_store()
+        .login(
+            &credentials,
+            token,
+            "2025-06-02T12:00:00.000Z",
+            EXAMPLE_SITE,
+        )
+        .expect("the example admin logs in");
+    vec![
+        (
+            "200",
+            vec![(
+                "Example 1",
+                json!({
+                    "status": "success",
+                    "data": { "userId": login.user_id, "authToken": login.token, "me": login.me },
+                    "success": true
+                }),
+            )],
+        ),
+        (
+            "401",
+            vec![
+                error_example(
+                    "Wrong credentials",
+                    &ApiError::LoginFailed(LoginError::NotFound),
+                    version,
+                ),
+                error_example(
+                    "Deactivated user",
+                    &ApiError::LoginFailed(LoginError::NotActivated),
+                    version,
+                ),
+            ],
+        ),
+    ]
+}
+
+fn logout_examples(version: RocketChatVersion) -> NamedExamples {
+    let mut examples = vec![(
+        "200",
+        vec![(
+            "Example 1",
+            json!({ "status": "success", "data": { "message": "You've been logged out!" } }),
+        )],
+    )];
+    examples.extend(unauthorized_only(version));
+    examples
+}
+
+fn me_examples(version: RocketChatVersion) -> NamedExamples {
+    let mut me = example_store()
+        .me(&admin(), EXAMPLE_SITE)
+        .expect("the example admin exists");
+    me.insert("success".to_owned(), Value::Bool(true));
+    let mut examples = vec![("200", vec![("Example 1", Value::Object(me))])];
+    examples.extend(unauthorized_only(version));
+    examples
+}
+
+fn create_request_example() -> Value {
+    json!({
+        "name": "Ana Souza",
+        "emails": ["ana.souza@example.com"],
+        "phones": ["+5511988887777"],
+        "customFields": { "company": "Acme Inc." },
+        "contactManager": MARIA_AGENT
+    })
+}
+
+fn create_examples(version: RocketChatVersion) -> NamedExamples {
+    let mut examples = vec![
+        (
+            "200",
+            vec![(
+                "Example 1",
+                json!({ "contactId": "683d9a2fe1b4c07a9d3f5e21", "success": true }),
+            )],
+        ),
+        (
+            "400",
+            vec![
+                error_example(
+                    "Example 1",
+                    &ApiError::InvalidParams("must have required property 'name'".to_owned()),
+                    version,
+                ),
+                error_example(
+                    "Example 2",
+                    &ApiError::Business("Custom field nickname is not allowed".to_owned()),
+                    version,
+                ),
+            ],
+        ),
+    ];
+    examples.extend(auth_examples(version));
+    examples
+}
+
+fn get_examples(version: RocketChatVersion) -> NamedExamples {
+    let contact = example_store().contact(JOHN).expect("John is a fixture");
+    let mut examples = vec![
+        (
+            "200",
+            vec![("Example 1", json!({ "contact": contact, "success": true }))],
+        ),
+        (
+            "400",
+            vec![error_example(
+                "Example 1",
+                &ApiError::InvalidParams("must pass \"isNotEmpty\" keyword validation".to_owned()),
+                version,
+            )],
+        ),
+    ];
+    examples.extend(auth_examples(version));
+    examples.push((
+        "404",
+        vec![error_example(
+            "Example 1",
+            &ApiError::NotFound("Resource not found".to_owned()),
+            version,
+        )],
+    ));
+    examples
+}
+
+fn search_examples(version: RocketChatVersion) -> NamedExamples {
+    use crate::domain::search::Search;
+    let search = Search::new(
+        serde_json::from_value(json!({ "searchText": "john" })).expect("a search query"),
+    )
+    .expect("a valid search");
+    let page = example_store().search_contacts(&search);
+    let mut examples = vec![
+        (
+            "200",
+            vec![(
+                "Example 1",
+                json!({
+                    "contacts": page.contacts,
+                    "count": search.count,
+                    "offset": search.offset,
+                    "total": page.total,
+                    "success": true
+                }),
+            )],
+        ),
+        (
+            "400",
+            vec![
+                error_example(
+                    "Example 1",
+                    &ApiError::InvalidParams("must be number".to_owned()),
+                    version,
+                ),
+                error_example(
+                    "Example 2",
+                    &ApiError::InvalidSort(InvalidSort("{\"name\":\"asc\"}".to_owned())),
+                    version,
+                ),
+            ],
+        ),
+    ];
+    examples.extend(auth_examples(version));
+    examples
+}
+
+fn check_existence_examples(version: RocketChatVersion) -> NamedExamples {
+    let none_sent = [
+        "must have required property 'contactId'",
+        "must have required property 'email'",
+        "must have required property 'phone'",
+        "must match exactly one schema in oneOf",
+    ]
+    .join("\n ");
+    let mut examples = vec![
+        (
+            "200",
+            vec![("Example 1", json!({ "exists": true, "success": true }))],
+        ),
+        (
+            "400",
+            vec![error_example(
+                "Example 1",
+                &ApiError::InvalidParams(none_sent),
+                version,
+            )],
+        ),
+    ];
+    examples.extend(auth_examples(version));
+    examples
+}
+
+fn delete_examples(version: RocketChatVersion) -> NamedExamples {
+    let mut examples = vec![
+        ("200", vec![("Example 1", json!({ "success": true }))]),
+        (
+            "400",
+            vec![error_example(
+                "Example 1",
+                &ApiError::TypedInvalidParams("must have required property 'contactId'".to_owned()),
+                version,
+            )],
+        ),
+    ];
+    examples.extend(auth_examples(version));
+    examples.push((
+        "404",
+        vec![error_example(
+            "Example 1",
+            &ApiError::NotFound("error-contact-not-found".to_owned()),
+            version,
+        )],
+    ));
     examples
 }

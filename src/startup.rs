@@ -14,6 +14,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
 use crate::config::{Config, Delay, RocketChatVersion};
+use crate::domain::request::{
+    CHECK_EXISTENCE_QUERY, GET_CONTACT_QUERY, QuerySchema, SEARCH_CONTACTS_QUERY,
+};
 use crate::error::ApiError;
 use crate::mock::SESSION_HEADER;
 use crate::mock::catalogue::Catalogue;
@@ -21,16 +24,21 @@ use crate::mock::fault::{Connection, Fault};
 use crate::mock::layer;
 use crate::mock::sessions::{Limits, Sessions};
 use crate::mock::watch::{self, FixturesStatus, SharedStatus};
-use crate::openapi::{self, CONFLICTS_PATH, UPDATE_PATH};
+use crate::openapi::{self, CONFLICTS_PATH, CREATE_PATH, DELETE_PATH, UPDATE_PATH};
 use crate::routes::{self, docs};
 use crate::store::fixtures::{FixtureError, Fixtures, Origin};
 use crate::store::iso_millis;
-use crate::validation::{RequestSchema, SchemaError};
+use crate::validation::{Coercion, RequestSchema, SchemaError};
 
 /// The request schemas, compiled once from the served OpenAPI document.
 pub struct Schemas {
     pub update_contact: RequestSchema,
     pub resolve_conflicts: RequestSchema,
+    pub create_contact: RequestSchema,
+    pub delete_contact: RequestSchema,
+    pub get_contact: RequestSchema,
+    pub search_contacts: RequestSchema,
+    pub check_existence: RequestSchema,
 }
 
 impl Schemas {
@@ -40,10 +48,60 @@ impl Schemas {
                 .ok_or_else(|| StartupError::MissingSchema(path.to_owned()))?;
             Ok::<_, StartupError>(RequestSchema::compile(schema)?)
         };
+        let query =
+            |query: &QuerySchema| RequestSchema::compile_with((query.schema)(), Coercion::Arrays);
         Ok(Self {
             update_contact: compile(UPDATE_PATH)?,
             resolve_conflicts: compile(CONFLICTS_PATH)?,
+            create_contact: compile(CREATE_PATH)?,
+            delete_contact: compile(DELETE_PATH)?,
+            get_contact: query(&GET_CONTACT_QUERY)?,
+            search_contacts: query(&SEARCH_CONTACTS_QUERY)?,
+            check_existence: query(&CHECK_EXISTENCE_QUERY)?,
         })
+    }
+}
+
+/// New contact ids and login tokens. With `--seed` they repeat from run to run; otherwise
+/// a contact id starts with the creation time, as a MongoDB ObjectId does.
+pub(crate) struct Ids {
+    seeded: bool,
+    random: Mutex<StdRng>,
+}
+
+/// The alphabet of Meteor's `Random.secret()`, which makes login tokens.
+const TOKEN_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+
+impl Ids {
+    fn new(seed: Option<u64>) -> Self {
+        let random = match seed {
+            // A stream of its own, so that ids do not shift the fault and delay draws.
+            Some(seed) => StdRng::seed_from_u64(seed ^ 0x1d5),
+            None => StdRng::from_os_rng(),
+        };
+        Self {
+            seeded: seed.is_some(),
+            random: Mutex::new(random),
+        }
+    }
+
+    /// 24 hexadecimal characters, as `new ObjectId().toHexString()`.
+    pub(crate) fn object_id(&self) -> String {
+        let mut random = self.random.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut bytes: [u8; 12] = random.random();
+        if !self.seeded {
+            let seconds = u32::try_from(jiff::Timestamp::now().as_second()).unwrap_or(u32::MAX);
+            bytes[..4].copy_from_slice(&seconds.to_be_bytes());
+        }
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// 43 characters, as Meteor's `Accounts._generateStampedLoginToken`.
+    pub(crate) fn login_token(&self) -> String {
+        let mut random = self.random.lock().unwrap_or_else(PoisonError::into_inner);
+        (0..43)
+            .map(|_| char::from(TOKEN_ALPHABET[random.random_range(0..TOKEN_ALPHABET.len())]))
+            .collect()
     }
 }
 
@@ -100,6 +158,7 @@ pub struct AppState {
     pub control: bool,
     pub(crate) catalogue: Catalogue,
     pub(crate) chaos: Chaos,
+    pub(crate) ids: Ids,
     pub(crate) fixtures_status: SharedStatus,
 }
 
@@ -193,6 +252,7 @@ impl Application {
             version: config.rocketchat_version,
             control: !config.no_control,
             chaos: Chaos::new(config),
+            ids: Ids::new(config.seed),
             fixtures_status,
         });
 
@@ -212,8 +272,17 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
                 .app_data(app_state.clone())
+                .service(routes::account::login)
+                .service(routes::account::logout)
+                .service(routes::account::logout_get)
+                .service(routes::account::me)
+                .service(routes::omnichannel::contacts_create)
                 .service(routes::omnichannel::contacts_update)
-                .service(routes::omnichannel::contacts_conflicts);
+                .service(routes::omnichannel::contacts_get)
+                .service(routes::omnichannel::contacts_search)
+                .service(routes::omnichannel::contacts_check_existence)
+                .service(routes::omnichannel::contacts_conflicts)
+                .service(routes::omnichannel::contacts_delete);
             if control {
                 app = app.service(routes::control::scope());
             }

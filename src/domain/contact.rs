@@ -144,6 +144,15 @@ impl Contact {
         self.0.get("enabled") != Some(&Value::Bool(false))
     }
 
+    /// Upstream's delete reads `contact.channels.map(...)`, which needs the array.
+    pub(crate) fn has_channel_list(&self) -> bool {
+        self.0.get("channels").is_some_and(Value::is_array)
+    }
+
+    pub(crate) fn document(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
     pub(crate) fn custom_fields(&self) -> Option<&Map<String, Value>> {
         self.0.get("customFields").and_then(Value::as_object)
     }

@@ -89,3 +89,161 @@ impl PartialSchema for ResolveConflictsBody {
 }
 
 impl ToSchema for ResolveConflictsBody {}
+
+/// A field that may be absent, `null` or a value: `contacts` (create) does not drop `null`s,
+/// and a `null` it receives is stored or trips the handler as it does upstream.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+/// Body of `POST /api/v1/omnichannel/contacts` (create).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateContactBody {
+    pub name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    /// `None` when absent; `Some(Value::Null)` when sent as `null`.
+    #[serde(default, deserialize_with = "present")]
+    pub custom_fields: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    pub contact_manager: Option<Value>,
+}
+
+impl PartialSchema for CreateContactBody {
+    fn schema() -> RefOr<Schema> {
+        schema_from(json!({
+            "type": "object",
+            "description": "The new contact. `name`, `emails` and `phones` are required (send `[]` for none).",
+            "properties": {
+                "name": { "type": "string", "description": "The contact's name." },
+                "emails": unique_strings(false),
+                "phones": unique_strings(false),
+                "customFields": { "type": ["object", "null"], "description": "Values of the workspace's visitor custom fields (required ones must be sent; `regexp` is checked; unknown keys are refused)." },
+                "contactManager": { "type": ["string", "null"], "description": "The `_id` of a `livechat-agent` user." }
+            },
+            "required": ["name", "emails", "phones"],
+            "additionalProperties": false
+        }))
+    }
+}
+
+impl ToSchema for CreateContactBody {}
+
+/// Body of `POST /api/v1/omnichannel/contacts.delete`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteContactBody {
+    pub contact_id: String,
+}
+
+impl PartialSchema for DeleteContactBody {
+    fn schema() -> RefOr<Schema> {
+        schema_from(json!({
+            "type": "object",
+            "description": "The contact to delete.",
+            "properties": {
+                "contactId": { "type": "string", "description": "The contact's `_id`." }
+            },
+            "required": ["contactId"],
+            "additionalProperties": false
+        }))
+    }
+}
+
+impl ToSchema for DeleteContactBody {}
+
+/// A query string's schema (`ajvQuery`, `coerceTypes: "array"`), as rest-typings declares it.
+/// The OpenAPI document lists its properties as query parameters and keeps the whole schema
+/// under `components/schemas`.
+pub struct QuerySchema {
+    pub name: &'static str,
+    pub schema: fn() -> Value,
+}
+
+fn not_empty_string(description: &str) -> Value {
+    json!({ "type": "string", "isNotEmpty": true, "description": description })
+}
+
+/// `GET /api/v1/omnichannel/contacts.get`.
+pub const GET_CONTACT_QUERY: QuerySchema = QuerySchema {
+    name: "ContactsGetQuery",
+    schema: || {
+        json!({
+            "type": "object",
+            "properties": { "contactId": not_empty_string("The contact's `_id`.") },
+            "required": ["contactId"],
+            "additionalProperties": false
+        })
+    },
+};
+
+/// `GET /api/v1/omnichannel/contacts.search`.
+pub const SEARCH_CONTACTS_QUERY: QuerySchema = QuerySchema {
+    name: "ContactsSearchQuery",
+    schema: || {
+        json!({
+            "type": "object",
+            "properties": {
+                "count": { "type": "number", "description": "Page size: 50 when left out, at most 100; `0` returns every match." },
+                "offset": { "type": "number", "description": "How many matches to skip." },
+                "sort": { "type": "string", "description": "A JSON object of fields and `1`/`-1`, e.g. `{\"name\":-1}`. Default `{\"name\":1}`." },
+                "searchText": { "type": "string", "description": "Case-insensitive text found in the name, an e-mail address or a phone number." },
+                "unknown": { "type": "boolean", "description": "`true` lists the contacts of unidentified visitors instead (default `false`)." }
+            },
+            "required": [],
+            "additionalProperties": false
+        })
+    },
+};
+
+/// `GET /api/v1/omnichannel/contacts.checkExistence`: exactly one of the three.
+pub const CHECK_EXISTENCE_QUERY: QuerySchema = QuerySchema {
+    name: "ContactsCheckExistenceQuery",
+    schema: || {
+        let one = |name: &str, property: Value| {
+            json!({
+                "type": "object",
+                "properties": { name: property },
+                "required": [name],
+                "additionalProperties": false
+            })
+        };
+        let mut email = not_empty_string("An e-mail address (exact match).");
+        email["format"] = json!("basic_email");
+        json!({
+            "oneOf": [
+                one("contactId", not_empty_string("A contact `_id`.")),
+                one("email", email),
+                one("phone", not_empty_string("A phone number (exact match).")),
+            ]
+        })
+    },
+};
+
+/// The coerced query of `contacts.get`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetContactQuery {
+    pub contact_id: String,
+}
+
+/// The coerced query of `contacts.search`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchContactsQuery {
+    pub count: Option<serde_json::Number>,
+    pub offset: Option<serde_json::Number>,
+    pub sort: Option<String>,
+    pub search_text: Option<String>,
+    pub unknown: Option<bool>,
+}
+
+/// The coerced query of `contacts.checkExistence`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckExistenceQuery {
+    pub contact_id: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}

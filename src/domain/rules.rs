@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value, json};
 
 use super::contact::Contact;
-use super::request::{ResolveConflictsBody, UpdateContactBody};
+use super::request::{CreateContactBody, ResolveConflictsBody, UpdateContactBody};
 use super::workspace::CustomFieldDefinition;
 use crate::validation::js;
 
@@ -26,6 +26,14 @@ pub enum ContactError {
     InvalidCustomField(String),
     #[error("Custom field {0} is not allowed")]
     CustomFieldNotAllowed(String),
+    /// `contacts.delete` of a contact without a `channels` array: upstream's handler fails
+    /// reading it, and the route answers with this code.
+    #[error("error-invalid-contact")]
+    InvalidContact,
+    /// `contacts` (create) with `customFields: null` while custom fields are defined: the
+    /// JavaScript `TypeError` upstream's validation meets, answered as its message.
+    #[error("Cannot read properties of null (reading 'hasOwnProperty')")]
+    NullCustomFields,
 }
 
 /// A custom field definition with its `regexp` compiled once, at load time.
@@ -143,6 +151,77 @@ pub(crate) fn resolve_conflicts(
     Ok(())
 }
 
+/// `contacts` (create), after validation and permission: the new contact's document, in the
+/// field order Rocket.Chat's `insertContact` writes.
+pub(crate) fn create_contact(
+    id: String,
+    body: CreateContactBody,
+    workspace: &impl Workspace,
+    now: &str,
+) -> Result<Contact, ContactError> {
+    // Only a truthy manager is checked; `""` and `null` are stored as sent.
+    if let Some(Value::String(manager)) = &body.contact_manager {
+        check_manager(Some(manager), workspace)?;
+    }
+    let allowed = allowed_custom_fields(workspace);
+    let custom_fields = match &body.custom_fields {
+        None => Map::new(),
+        Some(Value::Object(received)) => checked_custom_fields(&allowed, received, &[])?,
+        // The schema lets `null` through; upstream then reads `null.hasOwnProperty`, which
+        // fails as soon as one custom field is defined.
+        Some(_) if allowed.is_empty() => Map::new(),
+        Some(_) => return Err(ContactError::NullCustomFields),
+    };
+    let mut document = Map::new();
+    document.insert("_id".to_owned(), Value::String(id));
+    document.insert("createdAt".to_owned(), Value::String(now.to_owned()));
+    document.insert("name".to_owned(), Value::String(body.name));
+    let emails = body
+        .emails
+        .into_iter()
+        .map(|a| json!({ "address": a }))
+        .collect();
+    document.insert("emails".to_owned(), Value::Array(emails));
+    let phones = body
+        .phones
+        .into_iter()
+        .map(|p| json!({ "phoneNumber": p }))
+        .collect();
+    document.insert("phones".to_owned(), Value::Array(phones));
+    if let Some(manager) = body.contact_manager {
+        document.insert("contactManager".to_owned(), manager);
+    }
+    document.insert("channels".to_owned(), json!([]));
+    document.insert("customFields".to_owned(), Value::Object(custom_fields));
+    document.insert("unknown".to_owned(), Value::Bool(false));
+    // `preRegistration: !channels.length`: a contact created here has no channel yet.
+    document.insert("preRegistration".to_owned(), Value::Bool(true));
+    document.insert("_updatedAt".to_owned(), Value::String(now.to_owned()));
+    Ok(Contact::from_document(document))
+}
+
+/// `disableContactById`, on an enabled contact: keeps the `_id`, the dates and the manager,
+/// removes the personal data, and marks it disabled.
+pub(crate) fn disable_contact(contact: &mut Contact, now: &str) -> Result<(), ContactError> {
+    if !contact.has_channel_list() {
+        return Err(ContactError::InvalidContact);
+    }
+    contact.set("enabled", Value::Bool(false));
+    for field in [
+        "emails",
+        "customFields",
+        "lastChat",
+        "channels",
+        "name",
+        "phones",
+        "conflictingFields",
+    ] {
+        contact.unset(field);
+    }
+    contact.set("_updatedAt", Value::String(now.to_owned()));
+    Ok(())
+}
+
 /// A non-empty manager must be an agent; an empty one is a request to clear, unchecked.
 fn check_manager(manager: Option<&str>, workspace: &impl Workspace) -> Result<(), ContactError> {
     match manager {
@@ -172,11 +251,7 @@ fn replace_custom_fields(
     received: &Map<String, Value>,
     workspace: &impl Workspace,
 ) -> Result<Map<String, Value>, ContactError> {
-    let allowed: Vec<&CustomField> = workspace
-        .custom_fields()
-        .iter()
-        .filter(|f| f.definition.is_allowed_on_contacts())
-        .collect();
+    let allowed = allowed_custom_fields(workspace);
     let is_defined = |key: &str| allowed.iter().any(|f| f.definition.id == key);
     let legacy: Vec<(&String, &Value)> = contact
         .custom_fields()
@@ -184,18 +259,38 @@ fn replace_custom_fields(
         .flatten()
         .filter(|(key, _)| !is_defined(key))
         .collect();
+    let mut values = checked_custom_fields(&allowed, received, &legacy)?;
+    for (key, value) in legacy {
+        values.insert(key.clone(), value.clone());
+    }
+    Ok(js::in_js_order(values))
+}
 
-    let mut values = validate_custom_fields(&allowed, received)?;
+/// `getAllowedCustomFields`: the definitions a contact may hold, in stored order.
+fn allowed_custom_fields(workspace: &impl Workspace) -> Vec<&CustomField> {
+    workspace
+        .custom_fields()
+        .iter()
+        .filter(|f| f.definition.is_allowed_on_contacts())
+        .collect()
+}
+
+/// `validateCustomFields`: the validated values of the defined fields, then a refusal of
+/// any key that is neither defined nor one of the contact's `legacy` keys.
+fn checked_custom_fields(
+    allowed: &[&CustomField],
+    received: &Map<String, Value>,
+    legacy: &[(&String, &Value)],
+) -> Result<Map<String, Value>, ContactError> {
+    let values = validate_custom_fields(allowed, received)?;
+    let is_defined = |key: &str| allowed.iter().any(|f| f.definition.id == key);
     if let Some(key) = js::key_order(received)
         .into_iter()
         .find(|key| !is_defined(key) && !legacy.iter().any(|(k, _)| k == key))
     {
         return Err(ContactError::CustomFieldNotAllowed(key.to_owned()));
     }
-    for (key, value) in legacy {
-        values.insert(key.clone(), value.clone());
-    }
-    Ok(js::in_js_order(values))
+    Ok(values)
 }
 
 /// `validateCustomFields` for the defined fields: required, trimmed text, `regexp`.

@@ -20,18 +20,41 @@ pub struct User {
     pub active: bool,
     #[serde(default)]
     pub roles: Vec<String>,
+    #[serde(default)]
+    pub emails: Vec<UserEmail>,
     /// Plain login tokens, a convenience of this mock's fixtures.
     #[serde(default, rename = "authTokens")]
     pub auth_tokens: Vec<String>,
-    /// Rocket.Chat's own storage of login tokens (`services.resume.loginTokens`).
+    /// A plain password, a convenience of this mock's fixtures (Rocket.Chat keeps only
+    /// `services.password.bcrypt`).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Rocket.Chat's own storage of login tokens (`services.resume.loginTokens`) and
+    /// password hash (`services.password.bcrypt`).
     #[serde(default)]
     pub services: Services,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserEmail {
+    pub address: String,
+    #[serde(default)]
+    pub verified: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Services {
     #[serde(default)]
     pub resume: Resume,
+    #[serde(default)]
+    pub password: Option<PasswordService>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PasswordService {
+    /// bcrypt of the hex SHA-256 of the password, as Meteor's accounts-password stores it.
+    #[serde(default)]
+    pub bcrypt: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -69,6 +92,35 @@ impl User {
             .iter()
             .any(|t| t.hashed_token == hashed)
     }
+}
+
+impl User {
+    /// Does the password whose hex SHA-256 is `digest` log this user in? Meteor's clients
+    /// send that digest (`{"digest", "algorithm": "sha-256"}`); a plain password is hashed
+    /// to it first.
+    pub(crate) fn accepts_password_digest(&self, digest: &str) -> bool {
+        let digest = digest.to_ascii_lowercase();
+        if self
+            .password
+            .as_deref()
+            .is_some_and(|plain| password_digest(plain) == digest)
+        {
+            return true;
+        }
+        self.services
+            .password
+            .as_ref()
+            .and_then(|p| p.bcrypt.as_deref())
+            .is_some_and(|hash| bcrypt::verify(&digest, hash).unwrap_or(false))
+    }
+}
+
+/// The hex SHA-256 of a password: what Meteor's clients send, and what bcrypt hashes.
+pub fn password_digest(password: &str) -> String {
+    Sha256::digest(password.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Rocket.Chat's `Accounts._hashLoginToken`: base64(SHA-256(token)).

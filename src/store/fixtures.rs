@@ -213,7 +213,14 @@ impl Fixtures {
     /// The fixtures as a `/_mock/state` object.
     pub fn into_state(self) -> Value {
         let contacts = self.contacts.iter().map(Contact::to_value).collect();
-        super::state_object(&self.documents, contacts)
+        let users = self
+            .documents
+            .users
+            .iter()
+            .cloned()
+            .map(Value::Object)
+            .collect();
+        super::state_object(&self.documents, users, contacts)
     }
 
     fn parse(

@@ -1,0 +1,170 @@
+//! `/api/v1/login`, `/api/v1/logout` and `/api/v1/me`: logging in and out, and the
+//! current user.
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde_json::{Map, Value, json};
+
+use crate::auth::AUTH_TOKEN_HEADER;
+use crate::domain::account::Credentials;
+use crate::error::ApiError;
+use crate::mock::sessions::Session;
+use crate::openapi::{
+    LoginFailedError, LoginResponse, LogoutResponse, MeResponse, UnauthorizedError,
+};
+use crate::startup::AppState;
+
+pub(crate) const TAG: &str = "Authentication";
+
+/// The server's own address, which Rocket.Chat's `Site_Url` setting would hold.
+fn site_url(request: &HttpRequest) -> String {
+    let info = request.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// Login with Username and Password
+///
+/// Log in with a username or e-mail address and a password, or with a login token
+/// (`resume`). The answer's `data.userId` and `data.authToken` are the `X-User-Id` and
+/// `X-Auth-Token` headers of every other request; the token stays valid until logout.
+///
+/// The password may be plain text or, as Rocket.Chat's own clients send it,
+/// `{"digest": <hex SHA-256 of the password>, "algorithm": "sha-256"}`. On the default
+/// fixtures, `admin` / `admin-password` logs the workspace admin in.
+///
+/// Every wrong credential is answered alike (Rocket.Chat does not tell whether the user
+/// exists); a deactivated user is told so.
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    operation_id = "post-api-v1-login",
+    tag = TAG,
+    request_body(content = Object, description = "`{\"user\", \"password\"}`, `{\"username\", \"password\"}`, `{\"email\", \"password\"}` or `{\"resume\"}`."),
+    responses(
+        (status = 200, description = "OK", body = LoginResponse),
+        (status = 401, description = "Unauthorized", body = LoginFailedError),
+    )
+)]
+#[post("/api/v1/login")]
+pub(crate) async fn login(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    session: web::ReqData<Arc<Session>>,
+) -> HttpResponse {
+    let answer = async {
+        let body = super::body::read(&request, payload, state.body_limit).await?;
+        let credentials = match &body {
+            Value::Object(map) => Credentials::read(map),
+            _ => Credentials::read(&Map::new()),
+        };
+        let token = state.ids.login_token();
+        let now = state.now();
+        let site_url = site_url(&request);
+        let login =
+            session.with_store(|store| store.login(&credentials, token, &now, &site_url))?;
+        Ok(HttpResponse::Ok().json(json!({
+            "status": "success",
+            "data": { "userId": login.user_id, "authToken": login.token, "me": login.me },
+            "success": true,
+        })))
+    };
+    state.respond(answer.await)
+}
+
+/// Logout
+///
+/// Ends the session of the `X-Auth-Token` sent: the token stops working at once. Other
+/// tokens of the same user keep working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    operation_id = "post-api-v1-logout",
+    tag = TAG,
+    responses(
+        (status = 200, description = "OK", body = LogoutResponse),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[post("/api/v1/logout")]
+pub(crate) async fn logout(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    session: web::ReqData<Arc<Session>>,
+) -> HttpResponse {
+    state.respond(end_session(&request, &session))
+}
+
+/// Logout (GET)
+///
+/// The same as `POST /api/v1/logout`; Rocket.Chat still answers GET, with a deprecation
+/// warning in its own log.
+#[utoipa::path(
+    get,
+    path = "/api/v1/logout",
+    operation_id = "get-api-v1-logout",
+    tag = TAG,
+    responses(
+        (status = 200, description = "OK", body = LogoutResponse),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[get("/api/v1/logout")]
+pub(crate) async fn logout_get(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    session: web::ReqData<Arc<Session>>,
+) -> HttpResponse {
+    state.respond(end_session(&request, &session))
+}
+
+fn end_session(request: &HttpRequest, session: &Session) -> Result<HttpResponse, ApiError> {
+    let caller = session.with_store(|store| crate::auth::authenticate(request, store))?;
+    let token = request
+        .headers()
+        .get(AUTH_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    session.with_store(|store| store.logout(&caller, token));
+    // Restivus' own answer, without the `success` key other routes add.
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "success",
+        "data": { "message": "You've been logged out!" },
+    })))
+}
+
+/// Get Profile Information
+///
+/// The logged-in user: profile fields, roles, the verified e-mail address, settings and
+/// avatar URL. Password hashes and login tokens are never included.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    operation_id = "get-api-v1-me",
+    tag = TAG,
+    responses(
+        (status = 200, description = "OK", body = MeResponse),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[get("/api/v1/me")]
+pub(crate) async fn me(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    session: web::ReqData<Arc<Session>>,
+) -> HttpResponse {
+    let answer = (|| {
+        let caller = session.with_store(|store| crate::auth::authenticate(&request, store))?;
+        let site_url = site_url(&request);
+        let mut info = session
+            .with_store(|store| store.me(&caller, &site_url))
+            .ok_or(ApiError::Unauthorized)?;
+        info.insert("success".to_owned(), Value::Bool(true));
+        Ok(HttpResponse::Ok().json(info))
+    })();
+    state.respond(answer)
+}
