@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use rocketchat_mock::validation::RequestSchema;
+use rocketchat_mock::domain::request;
+use rocketchat_mock::validation::{Coercion, RequestSchema};
 use serde_json::{Map, Value, json};
 
 use crate::helpers::*;
@@ -63,24 +64,34 @@ fn value(rng: &mut StdRng, depth: u32) -> Value {
     }
 }
 
-fn body(rng: &mut StdRng, properties: &[&str]) -> Value {
+/// A value a client would plausibly send for a required property, so that a good share of
+/// the generated requests are valid.
+fn plausible(name: &str) -> Value {
+    match name {
+        "contactId" => json!(JOHN),
+        "name" => json!("Ana"),
+        "emails" => json!(["ana@example.com"]),
+        _ => json!([]),
+    }
+}
+
+fn body(rng: &mut StdRng, properties: &[&str], required: &[&str]) -> Value {
     if rng.random_ratio(1, 40) {
         return Value::Array(vec![value(rng, 1)]);
     }
     let extra = ["unknown", "channels", "10", "__proto__"];
     let mut map = Map::new();
-    if rng.random_ratio(9, 10) {
-        map.insert(
-            "contactId".into(),
-            if rng.random_ratio(4, 5) {
-                json!(JOHN)
-            } else {
-                value(rng, 1)
-            },
-        );
-    }
     for name in properties {
-        if rng.random_ratio(1, 3) {
+        if required.contains(name) {
+            if rng.random_ratio(9, 10) {
+                let value = if rng.random_ratio(4, 5) {
+                    plausible(name)
+                } else {
+                    value(rng, 1)
+                };
+                map.insert(name.to_string(), value);
+            }
+        } else if rng.random_ratio(1, 3) {
             map.insert(name.to_string(), value(rng, 0));
         }
     }
@@ -88,6 +99,75 @@ fn body(rng: &mut StdRng, properties: &[&str]) -> Value {
         map.insert(extra.choose(rng).unwrap().to_string(), value(rng, 1));
     }
     Value::Object(map)
+}
+
+/// A query string's text, as a client would type it.
+fn query_text(rng: &mut StdRng) -> String {
+    let pool = [
+        "",
+        " ",
+        "5",
+        "-3",
+        "0",
+        "1.5",
+        "0x10",
+        "1e3",
+        "true",
+        "false",
+        "a@b",
+        "@",
+        "a@b@c",
+        "john",
+        JOHN,
+        "{\"name\":1}",
+        "null",
+    ];
+    pool.choose(rng).unwrap().to_string()
+}
+
+/// A parsed query string (`qs.parse`): strings, and arrays of strings for repeated names.
+fn query(rng: &mut StdRng, properties: &[&str]) -> Value {
+    let extra = ["unknown", "fields", "query"];
+    let mut map = Map::new();
+    for name in properties {
+        if rng.random_ratio(1, 2) {
+            let value = if rng.random_ratio(1, 6) {
+                Value::Array(
+                    (0..rng.random_range(1..3))
+                        .map(|_| json!(query_text(rng)))
+                        .collect(),
+                )
+            } else {
+                json!(query_text(rng))
+            };
+            map.insert(name.to_string(), value);
+        }
+    }
+    if rng.random_ratio(1, 15) {
+        map.insert(
+            extra.choose(rng).unwrap().to_string(),
+            json!(query_text(rng)),
+        );
+    }
+    Value::Object(map)
+}
+
+/// The query string that `qs.parse` reads back as `params`.
+fn encode_query(params: &Value) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params.as_object().unwrap() {
+        match value {
+            Value::Array(items) => {
+                for item in items {
+                    out.append_pair(&format!("{name}[]"), item.as_str().unwrap());
+                }
+            }
+            other => {
+                out.append_pair(name, other.as_str().unwrap());
+            }
+        }
+    }
+    out.finish()
 }
 
 /// Rocket.Chat's answers for `bodies`, from tests/differential/verdicts.mjs.
@@ -138,38 +218,86 @@ fn as_doubles(value: Value) -> Value {
     }
 }
 
-async fn agree_with_rocket_chat(path: &str, schema_name: &str, seed: u64) {
-    let schema = rocketchat_mock::openapi::request_schema(&contract().document, path).unwrap();
-    let properties: Vec<&str> = schema["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
+/// How a route reads and reports its input.
+#[derive(Clone, Copy, PartialEq)]
+enum Route {
+    /// A legacy POST route: `<message> [invalid-params]`, `errorType: invalid-params`.
+    LegacyBody,
+    /// A typed POST route: `errorType: error-invalid-params`, the message alone.
+    TypedBody,
+    /// A legacy GET route, its query validated by `ajvQuery`.
+    Query,
+}
+
+fn property_names(schema: &Value) -> Vec<String> {
+    let branches = match schema.get("oneOf").and_then(Value::as_array) {
+        Some(branches) => branches.clone(),
+        None => vec![schema.clone()],
+    };
+    let mut names: Vec<String> = Vec::new();
+    for branch in branches {
+        for name in branch["properties"].as_object().unwrap().keys() {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    names
+}
+
+async fn agree_with_rocket_chat(
+    path: &str,
+    schema_name: &str,
+    route: Route,
+    schema: Value,
+    seed: u64,
+) {
+    let names = property_names(&schema);
+    let properties: Vec<&str> = names.iter().map(String::as_str).collect();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
         .collect();
-    let validator = RequestSchema::compile(schema.clone()).unwrap();
+    let coercion = if route == Route::Query {
+        Coercion::Arrays
+    } else {
+        Coercion::Scalars
+    };
+    let validator = RequestSchema::compile_with(schema.clone(), coercion).unwrap();
     let mut rng = StdRng::seed_from_u64(seed);
-    let bodies: Vec<Value> = (0..BODIES_PER_SCHEMA)
-        .map(|_| body(&mut rng, &properties))
+    let inputs: Vec<Value> = (0..BODIES_PER_SCHEMA)
+        .map(|_| match route {
+            Route::Query => query(&mut rng, &properties),
+            _ => body(&mut rng, &properties, &required),
+        })
         .collect();
-    let verdicts = ajv_verdicts(schema_name, &bodies);
+    let verdicts = ajv_verdicts(schema_name, &inputs);
     let app = TestApp::spawn().await;
 
     let mut valid = 0;
-    for (body, verdict) in bodies.iter().zip(&verdicts) {
-        let mut ours = body.clone();
+    for (input, verdict) in inputs.iter().zip(&verdicts) {
+        let mut ours = input.clone();
         let result = validator.validate(&mut ours);
-        let reply = app.post_json(path, Some(NO_PERMISSION), body).await;
+        let reply = match route {
+            Route::Query => {
+                let url = format!("{path}?{}", encode_query(input));
+                app.get_json(&url, Some(NO_PERMISSION)).await
+            }
+            _ => app.post_json(path, Some(NO_PERMISSION), input).await,
+        };
         if verdict["valid"] == true {
             valid += 1;
-            assert_eq!(result, Ok(()), "Rocket.Chat accepts {body}");
+            assert_eq!(result, Ok(()), "Rocket.Chat accepts {input}");
             assert_eq!(
                 as_doubles(ours),
                 as_doubles(verdict["data"].clone()),
-                "coercion of {body}"
+                "coercion of {input}"
             );
             assert_eq!(
                 reply.status, 403,
-                "the server validates {body} as valid: {}",
+                "the server validates {input} as valid: {}",
                 reply.body
             );
         } else {
@@ -177,29 +305,77 @@ async fn agree_with_rocket_chat(path: &str, schema_name: &str, seed: u64) {
             assert_eq!(
                 result,
                 Err(message.to_owned()),
-                "Rocket.Chat refuses {body}"
+                "Rocket.Chat refuses {input}"
             );
-            assert_eq!(reply.status, 400, "{body}");
-            assert_eq!(
-                reply.error(),
-                format!("{message} [invalid-params]"),
-                "{body}"
-            );
+            assert_eq!(reply.status, 400, "{input}");
+            match route {
+                Route::TypedBody => {
+                    assert_eq!(reply.body["errorType"], "error-invalid-params", "{input}");
+                    assert_eq!(reply.error(), message, "{input}");
+                }
+                _ => assert_eq!(
+                    reply.error(),
+                    format!("{message} [invalid-params]"),
+                    "{input}"
+                ),
+            }
         }
     }
     // The generator must exercise both sides.
     assert!(
-        valid > BODIES_PER_SCHEMA / 10 && valid < BODIES_PER_SCHEMA * 9 / 10,
-        "{valid} valid bodies"
+        valid > BODIES_PER_SCHEMA / 20 && valid < BODIES_PER_SCHEMA * 19 / 20,
+        "{valid} valid inputs"
     );
+}
+
+fn served_body_schema(path: &str) -> Value {
+    rocketchat_mock::openapi::request_schema(&contract().document, path).unwrap()
 }
 
 #[tokio::test]
 async fn update_validation_agrees_with_rocket_chat() {
-    agree_with_rocket_chat(UPDATE, "update", 2).await;
+    agree_with_rocket_chat(
+        UPDATE,
+        "update",
+        Route::LegacyBody,
+        served_body_schema(UPDATE),
+        2,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn conflicts_validation_agrees_with_rocket_chat() {
-    agree_with_rocket_chat(CONFLICTS, "conflicts", 7).await;
+    let schema = served_body_schema(CONFLICTS);
+    agree_with_rocket_chat(CONFLICTS, "conflicts", Route::LegacyBody, schema, 7).await;
+}
+
+#[tokio::test]
+async fn create_validation_agrees_with_rocket_chat() {
+    let schema = served_body_schema(CREATE);
+    agree_with_rocket_chat(CREATE, "create", Route::LegacyBody, schema, 11).await;
+}
+
+#[tokio::test]
+async fn delete_validation_agrees_with_rocket_chat_in_the_typed_route_shape() {
+    let schema = served_body_schema(DELETE);
+    agree_with_rocket_chat(DELETE, "delete", Route::TypedBody, schema, 13).await;
+}
+
+#[tokio::test]
+async fn get_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::GET_CONTACT_QUERY.schema)();
+    agree_with_rocket_chat(GET, "get", Route::Query, schema, 17).await;
+}
+
+#[tokio::test]
+async fn search_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::SEARCH_CONTACTS_QUERY.schema)();
+    agree_with_rocket_chat(SEARCH, "search", Route::Query, schema, 19).await;
+}
+
+#[tokio::test]
+async fn check_existence_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::CHECK_EXISTENCE_QUERY.schema)();
+    agree_with_rocket_chat(CHECK_EXISTENCE, "checkExistence", Route::Query, schema, 23).await;
 }

@@ -13,6 +13,14 @@ use serde_json::Value;
 
 pub const UPDATE: &str = "/api/v1/omnichannel/contacts.update";
 pub const CONFLICTS: &str = "/api/v1/omnichannel/contacts.conflicts";
+pub const CREATE: &str = "/api/v1/omnichannel/contacts";
+pub const DELETE: &str = "/api/v1/omnichannel/contacts.delete";
+pub const GET: &str = "/api/v1/omnichannel/contacts.get";
+pub const SEARCH: &str = "/api/v1/omnichannel/contacts.search";
+pub const CHECK_EXISTENCE: &str = "/api/v1/omnichannel/contacts.checkExistence";
+pub const LOGIN: &str = "/api/v1/login";
+pub const LOGOUT: &str = "/api/v1/logout";
+pub const ME: &str = "/api/v1/me";
 
 /// A fixture user and one of its tokens.
 #[derive(Clone, Copy)]
@@ -232,6 +240,44 @@ impl TestApp {
         let reply = self.send(request).await;
         contract_for(self.version).check("POST", path, &reply);
         reply
+    }
+
+    /// A GET of `path_and_query` as `user`; the answer is checked against the contract of
+    /// the path's operation.
+    pub async fn get_json(&self, path_and_query: &str, user: Option<User>) -> Reply {
+        let mut request = self.request(Method::GET, path_and_query);
+        if let Some(user) = user {
+            request = request
+                .header("X-User-Id", user.id)
+                .header("X-Auth-Token", user.token);
+        }
+        let reply = self.send(request).await;
+        let path = path_and_query.split('?').next().unwrap_or(path_and_query);
+        contract_for(self.version).check("GET", path, &reply);
+        reply
+    }
+
+    /// A request as `user_id` with `token` (e.g. one a login returned), checked against
+    /// the contract.
+    pub async fn call_as(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        user_id: &str,
+        token: &str,
+    ) -> Reply {
+        let request = self
+            .request(method.clone(), path_and_query)
+            .header("X-User-Id", user_id)
+            .header("X-Auth-Token", token);
+        let reply = self.send(request).await;
+        let path = path_and_query.split('?').next().unwrap_or(path_and_query);
+        contract_for(self.version).check(method.as_str(), path, &reply);
+        reply
+    }
+
+    pub async fn login(&self, body: Value) -> Reply {
+        self.post_json(LOGIN, None, &body).await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -3,7 +3,8 @@
 // {"valid": false, "message": <the one message the server sends>}.
 //
 // The schemas are taken from the published rest-typings code (rest-typings/omnichannel.js) and
-// compiled by an AJV configured exactly as rest-typings' Ajv.js configures its body validator.
+// compiled by AJVs configured exactly as rest-typings' Ajv.js configures its body validator
+// (`ajv`) and its query-string validator (`ajvQuery`), with the same formats and keywords.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import Ajv from 'ajv/dist/2020.js';
@@ -14,6 +15,12 @@ const ajvConfig = readFileSync(new URL('./rest-typings/Ajv.js', import.meta.url)
 if (!/coerceTypes: true,\s*allowUnionTypes: true/.test(ajvConfig)) {
     throw new Error('rest-typings configures its body validator differently than this script assumes');
 }
+if (!/coerceTypes: 'array',\s*allowUnionTypes: true/.test(ajvConfig)) {
+    throw new Error('rest-typings configures its query validator differently than this script assumes');
+}
+if (!ajvConfig.includes("addFormat('basic_email', /^[^@]+@[^@]+$/)") || !ajvConfig.includes("keyword: 'isNotEmpty'")) {
+    throw new Error('rest-typings declares basic_email or isNotEmpty differently than this script assumes');
+}
 
 function schemaNamed(name) {
     const start = source.indexOf(`const ${name} = {`);
@@ -23,11 +30,27 @@ function schemaNamed(name) {
     return new Function(`return ${literal}`)();
 }
 
-const ajv = new Ajv({ coerceTypes: true, allowUnionTypes: true, code: { source: true }, discriminator: true });
-addFormats(ajv);
+function configured(coerceTypes) {
+    const instance = new Ajv({ coerceTypes, allowUnionTypes: true, code: { source: true }, discriminator: true });
+    addFormats(instance);
+    instance.addFormat('basic_email', /^[^@]+@[^@]+$/);
+    instance.addKeyword({
+        keyword: 'isNotEmpty',
+        type: 'string',
+        validate: (_schema, data) => typeof data === 'string' && !!data.trim(),
+    });
+    return instance;
+}
+const ajv = configured(true);
+const ajvQuery = configured('array');
 const validators = {
     update: ajv.compile(schemaNamed('POSTUpdateOmnichannelContactsSchema')),
     conflicts: ajv.compile(schemaNamed('POSTOmnichannelContactsConflictsSchema')),
+    create: ajv.compile(schemaNamed('POSTOmnichannelContactsSchema')),
+    delete: ajv.compile(schemaNamed('POSTOmnichannelContactDeleteSchema')),
+    get: ajvQuery.compile(schemaNamed('GETOmnichannelContactsSchema')),
+    search: ajvQuery.compile(schemaNamed('GETOmnichannelContactsSearchSchema')),
+    checkExistence: ajvQuery.compile(schemaNamed('GETOmnichannelContactsCheckExistenceSchema')),
 };
 
 const lines = createInterface({ input: process.stdin });
