@@ -152,13 +152,13 @@ pub struct BadRequestError {
 }
 
 /// A validation failure of a typed route, answered by Rocket.Chat's router before the
-/// route runs: AJV's message(s), no suffix.
+/// route runs (`errorType: "error-invalid-params"`, AJV's message(s), no suffix), or the
+/// route's own failure (the error code alone, e.g. `error-invalid-contact`).
 #[derive(Serialize, ToSchema)]
 pub struct TypedBadRequestError {
     pub success: bool,
-    /// Always `error-invalid-params`.
-    #[serde(rename = "errorType")]
-    pub error_type: String,
+    #[serde(rename = "errorType", skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
     pub error: String,
 }
 
@@ -981,11 +981,20 @@ fn delete_examples(version: RocketChatVersion) -> NamedExamples {
         ("200", vec![("Example 1", json!({ "success": true }))]),
         (
             "400",
-            vec![error_example(
-                "Example 1",
-                &ApiError::TypedInvalidParams("must have required property 'contactId'".to_owned()),
-                version,
-            )],
+            vec![
+                error_example(
+                    "Example 1",
+                    &ApiError::TypedInvalidParams(
+                        "must have required property 'contactId'".to_owned(),
+                    ),
+                    version,
+                ),
+                error_example(
+                    "Example 2",
+                    &ApiError::Business("error-invalid-contact".to_owned()),
+                    version,
+                ),
+            ],
         ),
     ];
     examples.extend(auth_examples(version));

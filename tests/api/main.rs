@@ -1,7 +1,9 @@
 //! The API as a client sees it: every test starts the real server on a free port.
 
+mod account;
 mod browsers;
 mod conflicts;
+mod contacts;
 mod control;
 mod differential;
 mod fixtures;
