@@ -86,7 +86,7 @@ async fn search_pages_sorts_and_finds_text_as_rocket_chat_does() {
         john["contactManager"],
         json!({ "_id": "9sLvmAcQk4EAGdi6e", "username": "maria.agent", "name": "Maria Agent" })
     );
-    assert_eq!(john.keys().last().unwrap(), "contactManager");
+    assert_eq!(john.keys().next_back().unwrap(), "contactManager");
 
     // Text in an e-mail address or phone number, any case; regex characters are literal.
     let reply = app
