@@ -25,6 +25,7 @@ use crate::domain::request::{
 use crate::domain::search::InvalidSort;
 use crate::error::ApiError;
 use crate::routes::{account, control, omnichannel};
+use crate::store::Store;
 use crate::store::fixtures::Fixtures;
 
 pub(crate) const UPDATE_PATH: &str = "/api/v1/omnichannel/contacts.update";
@@ -444,16 +445,19 @@ type OperationExamples = (&'static str, &'static str, Option<Value>, NamedExampl
 
 /// Every Rocket.Chat operation's request example (if it has a body) and response examples.
 fn operations(version: RocketChatVersion) -> Vec<OperationExamples> {
+    // The built-in fixtures as a store, so that the success examples are the mock's own
+    // answers on the default fixtures.
+    let store = Store::new(Fixtures::built_in().expect("the built-in fixtures load"));
     vec![
         (
             "post",
             LOGIN_PATH,
             Some(json!({ "user": "admin", "password": "admin-password" })),
-            login_examples(version),
+            login_examples(&store, version),
         ),
         ("post", LOGOUT_PATH, None, logout_examples(version)),
         ("get", LOGOUT_PATH, None, logout_examples(version)),
-        ("get", ME_PATH, None, me_examples(version)),
+        ("get", ME_PATH, None, me_examples(&store, version)),
         (
             "post",
             CREATE_PATH,
@@ -466,8 +470,8 @@ fn operations(version: RocketChatVersion) -> Vec<OperationExamples> {
             Some(update_request_example()),
             update_response_examples(version),
         ),
-        ("get", GET_PATH, None, get_examples(version)),
-        ("get", SEARCH_PATH, None, search_examples(version)),
+        ("get", GET_PATH, None, get_examples(&store, version)),
+        ("get", SEARCH_PATH, None, search_examples(&store, version)),
         (
             "get",
             CHECK_EXISTENCE_PATH,
@@ -743,12 +747,6 @@ fn conflicts_response_examples(version: RocketChatVersion) -> NamedExamples {
     examples
 }
 
-/// The built-in fixtures as a store, so that the success examples are the mock's own
-/// answers on the default fixtures.
-fn example_store() -> crate::store::Store {
-    crate::store::Store::new(Fixtures::built_in().expect("the built-in fixtures load"))
-}
-
 const EXAMPLE_SITE: &str = "http://localhost:3000";
 const ADMIN: &str = "rbAXPnMktTFbNpwtJ";
 
@@ -774,7 +772,7 @@ fn unauthorized_only(version: RocketChatVersion) -> NamedExamples {
         .collect()
 }
 
-fn login_examples(version: RocketChatVersion) -> NamedExamples {
+fn login_examples(store: &Store, version: RocketChatVersion) -> NamedExamples {
     use crate::domain::account::Credentials;
     let credentials = Credentials::read(
         json!({ "user": "admin", "password": "admin-password" })
@@ -782,7 +780,7 @@ fn login_examples(version: RocketChatVersion) -> NamedExamples {
             .expect("an object"),
     );
     let token = "9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq".to_owned();
-    let login = example_store()
+    let login = store
         .login(
             &credentials,
             token,
@@ -832,8 +830,8 @@ fn logout_examples(version: RocketChatVersion) -> NamedExamples {
     examples
 }
 
-fn me_examples(version: RocketChatVersion) -> NamedExamples {
-    let mut me = example_store()
+fn me_examples(store: &Store, version: RocketChatVersion) -> NamedExamples {
+    let mut me = store
         .me(&admin(), EXAMPLE_SITE)
         .expect("the example admin exists");
     me.insert("success".to_owned(), Value::Bool(true));
@@ -881,8 +879,8 @@ fn create_examples(version: RocketChatVersion) -> NamedExamples {
     examples
 }
 
-fn get_examples(version: RocketChatVersion) -> NamedExamples {
-    let contact = example_store().contact(JOHN).expect("John is a fixture");
+fn get_examples(store: &Store, version: RocketChatVersion) -> NamedExamples {
+    let contact = store.contact(JOHN).expect("John is a fixture");
     let mut examples = vec![
         (
             "200",
@@ -909,13 +907,13 @@ fn get_examples(version: RocketChatVersion) -> NamedExamples {
     examples
 }
 
-fn search_examples(version: RocketChatVersion) -> NamedExamples {
+fn search_examples(store: &Store, version: RocketChatVersion) -> NamedExamples {
     use crate::domain::search::Search;
     let search = Search::new(
         serde_json::from_value(json!({ "searchText": "john" })).expect("a search query"),
     )
     .expect("a valid search");
-    let page = example_store().search_contacts(&search);
+    let page = store.search_contacts(&search);
     let mut examples = vec![
         (
             "200",

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::mock::sessions::Session;
 use crate::startup::AppState;
+use crate::store::Caller;
 use crate::validation::RequestSchema;
 
 /// Runs the pipeline of a legacy Rocket.Chat route up to the handler, and hands over the
@@ -50,7 +51,7 @@ pub(crate) async fn authorize_body(
     schema
         .validate(&mut body)
         .map_err(ApiError::InvalidParams)?;
-    session.with_store(|store| crate::auth::require_permission(store, &caller, permission))?;
+    permit(session, &caller, permission)?;
     Ok(body)
 }
 
@@ -67,7 +68,7 @@ pub(crate) fn authorize_query<T: DeserializeOwned>(
     schema
         .validate(&mut params)
         .map_err(ApiError::InvalidParams)?;
-    session.with_store(|store| crate::auth::require_permission(store, &caller, permission))?;
+    permit(session, &caller, permission)?;
     handler_input(params)
 }
 
@@ -91,8 +92,12 @@ pub(crate) async fn authorize_typed<T: DeserializeOwned>(
         .validate(&mut body)
         .map_err(ApiError::TypedInvalidParams)?;
     let caller = session.with_store(|store| crate::auth::authenticate(request, store))?;
-    session.with_store(|store| crate::auth::require_permission(store, &caller, permission))?;
+    permit(session, &caller, permission)?;
     handler_input(body)
+}
+
+fn permit(session: &Session, caller: &Caller, permission: &str) -> Result<(), ApiError> {
+    session.with_store(|store| crate::auth::require_permission(store, caller, permission))
 }
 
 /// The route hands the handler the validated body without its top-level `null`s.

@@ -446,3 +446,29 @@ async fn the_readme_walkthrough_works_end_to_end() {
         .await;
     assert_eq!(reopened.body["contact"], resolved.body["result"]);
 }
+
+#[tokio::test]
+async fn with_a_seed_created_ids_repeat_from_run_to_run() {
+    let body = json!({ "name": "Same", "emails": [], "phones": [] });
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let app = TestApp::spawn_with_args(&["--seed", "42"]).await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let reply = app.post_json(CREATE, Some(ADMIN), &body).await;
+            ids.push(reply.body["contactId"].as_str().unwrap().to_owned());
+        }
+        runs.push(ids);
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(
+        runs[0]
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        3
+    );
+    let unseeded = TestApp::spawn().await;
+    let reply = unseeded.post_json(CREATE, Some(ADMIN), &body).await;
+    assert_ne!(reply.body["contactId"].as_str().unwrap(), runs[0][0]);
+}
