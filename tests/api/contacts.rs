@@ -472,3 +472,40 @@ async fn with_a_seed_created_ids_repeat_from_run_to_run() {
     let reply = unseeded.post_json(CREATE, Some(ADMIN), &body).await;
     assert_ne!(reply.body["contactId"].as_str().unwrap(), runs[0][0]);
 }
+
+/// Swagger UI's "Try it out" sends the documented examples: each must succeed as it is.
+#[tokio::test]
+async fn the_documented_examples_succeed_as_they_are() {
+    let app = TestApp::spawn().await;
+    for (path, user) in [(LOGIN, None), (CREATE, Some(ADMIN)), (DELETE, Some(ADMIN))] {
+        let example = contract().request_example(path, "Example 1");
+        let reply = app.post_json(path, user, &example).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    }
+    for path in [GET, SEARCH, CHECK_EXISTENCE] {
+        let pointer = format!("/paths/{}/get/parameters", path.replace('/', "~1"));
+        let parameters = contract()
+            .document
+            .pointer(&pointer)
+            .unwrap()
+            .as_array()
+            .unwrap();
+        let query: Vec<String> = parameters
+            .iter()
+            .filter_map(|p| {
+                Some(format!(
+                    "{}={}",
+                    p["name"].as_str()?,
+                    p["example"].as_str()?
+                ))
+            })
+            .collect();
+        assert!(!query.is_empty(), "{path} has examples");
+        // The delete example above removed John; reset so that his example is found again.
+        app.reset().await;
+        let reply = app
+            .get_json(&format!("{path}?{}", query.join("&")), Some(ADMIN))
+            .await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    }
+}
