@@ -13,6 +13,8 @@ use crate::mock::sessions::SessionError;
 
 /// The 401 message, shared by every Rocket.Chat route that requires a login.
 pub(crate) const NOT_LOGGED_IN: &str = "You must be logged in to do this.";
+/// The message of Rocket.Chat's `notFound()` helper when a route gives none.
+pub(crate) const RESOURCE_NOT_FOUND: &str = "Resource not found";
 /// The 403 message of the permission check, without its error code.
 const NO_PERMISSION: &str = "User does not have the permissions required for this action";
 

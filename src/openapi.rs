@@ -22,8 +22,9 @@ use crate::domain::request::{
     CHECK_EXISTENCE_QUERY, CreateContactBody, DeleteContactBody, GET_CONTACT_QUERY, QuerySchema,
     ResolveConflictsBody, SEARCH_CONTACTS_QUERY, UpdateContactBody,
 };
+use crate::domain::rules::ContactError;
 use crate::domain::search::InvalidSort;
-use crate::error::ApiError;
+use crate::error::{ApiError, RESOURCE_NOT_FOUND};
 use crate::routes::{account, control, omnichannel};
 use crate::store::Store;
 use crate::store::fixtures::Fixtures;
@@ -900,7 +901,7 @@ fn get_examples(store: &Store, version: RocketChatVersion) -> NamedExamples {
         "404",
         vec![error_example(
             "Example 1",
-            &ApiError::NotFound("Resource not found".to_owned()),
+            &ApiError::NotFound(RESOURCE_NOT_FOUND.to_owned()),
             version,
         )],
     ));
@@ -1000,7 +1001,7 @@ fn delete_examples(version: RocketChatVersion) -> NamedExamples {
         "404",
         vec![error_example(
             "Example 1",
-            &ApiError::NotFound("error-contact-not-found".to_owned()),
+            &ApiError::NotFound(ContactError::NotFound.to_string()),
             version,
         )],
     ));

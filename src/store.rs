@@ -413,27 +413,26 @@ impl Store {
 
 /// Appends a login token to `services.resume.loginTokens`, creating the path as needed.
 fn push_login_token(document: &mut Map<String, Value>, entry: Value) {
-    let services = document.entry("services").or_insert_with(|| json!({}));
-    if !services.is_object() {
-        *services = json!({});
+    let services = object_at(document, "services");
+    let resume = object_at(services, "resume");
+    let tokens = resume.entry("loginTokens").or_insert_with(|| json!([]));
+    if !tokens.is_array() {
+        *tokens = json!([]);
     }
-    let resume = services
-        .as_object_mut()
-        .map(|s| s.entry("resume").or_insert_with(|| json!({})));
-    let Some(resume) = resume else { return };
-    if !resume.is_object() {
-        *resume = json!({});
+    if let Value::Array(tokens) = tokens {
+        tokens.push(entry);
     }
-    let tokens = resume
-        .as_object_mut()
-        .map(|r| r.entry("loginTokens").or_insert_with(|| json!([])));
-    if let Some(tokens) = tokens {
-        if !tokens.is_array() {
-            *tokens = json!([]);
-        }
-        if let Value::Array(tokens) = tokens {
-            tokens.push(entry);
-        }
+}
+
+/// The object under `key`, created (or replacing a non-object) as needed.
+fn object_at<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let value = map.entry(key).or_insert_with(|| json!({}));
+    if !value.is_object() {
+        *value = json!({});
+    }
+    match value {
+        Value::Object(object) => object,
+        _ => unreachable!("just made an object"),
     }
 }
 

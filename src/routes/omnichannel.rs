@@ -16,7 +16,7 @@ use crate::domain::request::{
 };
 use crate::domain::rules::ContactError;
 use crate::domain::search::Search;
-use crate::error::ApiError;
+use crate::error::{ApiError, RESOURCE_NOT_FOUND};
 use crate::mock::sessions::Session;
 use crate::openapi::{
     BadRequestError, CheckExistenceResponse, CreateContactResponse, DeleteContactResponse,
@@ -24,9 +24,6 @@ use crate::openapi::{
     SearchContactsResponse, TypedBadRequestError, UnauthorizedError, UpdateContactResponse,
 };
 use crate::startup::AppState;
-
-/// Rocket.Chat's `notFound()` message.
-const RESOURCE_NOT_FOUND: &str = "Resource not found";
 
 /// Create Omnichannel Contact
 ///

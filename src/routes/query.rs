@@ -13,7 +13,7 @@ pub(crate) fn parse(query: &str) -> Value {
             Some((base, rest)) if !base.is_empty() && rest.ends_with(']') => {
                 let inner = &rest[..rest.len() - 1];
                 if inner.is_empty() || inner.parse::<u32>().is_ok() {
-                    push(&mut params, base, value);
+                    add(&mut params, base, value, true);
                 } else {
                     let entry = params
                         .entry(base.to_owned())
@@ -26,30 +26,26 @@ pub(crate) fn parse(query: &str) -> Value {
                     }
                 }
             }
-            _ => match params.get_mut(name.as_ref()) {
-                Some(Value::Array(items)) => items.push(value),
-                Some(previous) => {
-                    let first = std::mem::take(previous);
-                    *previous = Value::Array(vec![first, value]);
-                }
-                None => {
-                    params.insert(name.into_owned(), value);
-                }
-            },
+            _ => add(&mut params, &name, value, false),
         }
     }
     Value::Object(params)
 }
 
-fn push(params: &mut Map<String, Value>, name: &str, value: Value) {
+/// Adds a value under `name`: a second value makes an array of both; `as_array` makes the
+/// first one an array already (`name[]`).
+fn add(params: &mut Map<String, Value>, name: &str, value: Value, as_array: bool) {
     match params.get_mut(name) {
         Some(Value::Array(items)) => items.push(value),
         Some(previous) => {
             let first = std::mem::take(previous);
             *previous = Value::Array(vec![first, value]);
         }
-        None => {
+        None if as_array => {
             params.insert(name.to_owned(), Value::Array(vec![value]));
+        }
+        None => {
+            params.insert(name.to_owned(), value);
         }
     }
 }

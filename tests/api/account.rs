@@ -43,7 +43,15 @@ async fn every_credential_shape_logs_in_and_the_new_token_authenticates() {
     let reply = app
         .login(json!({ "user": "maria.agent", "password": "maria-password" }))
         .await;
-    assert_eq!(token_of(&reply).0, "9sLvmAcQk4EAGdi6e");
+    let (maria, maria_token) = token_of(&reply);
+    assert_eq!(maria, "9sLvmAcQk4EAGdi6e");
+    // Her token joins `services` beside the password hash, which keeps working.
+    let resumed = app.login(json!({ "resume": maria_token })).await;
+    assert_eq!(token_of(&resumed).0, maria);
+    let again = app
+        .login(json!({ "user": "maria.agent", "password": "maria-password" }))
+        .await;
+    assert_eq!(again.status, 200);
 
     // The token is kept hashed in the user document, where the control API sees it.
     let state = app.state().await;
