@@ -4,10 +4,17 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
+use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::web::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AUTH_TOKEN_HEADER;
+use crate::store::iso_millis;
 
 /// One request and its answer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -56,16 +63,6 @@ pub struct JournalFilter {
     pub limit: Option<usize>,
 }
 
-impl JournalFilter {
-    fn accepts(&self, entry: &JournalEntry) -> bool {
-        self.path.as_deref().is_none_or(|p| p == entry.path)
-            && self
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(&entry.method))
-    }
-}
-
 /// What `GET /_mock/requests` answers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JournalPage {
@@ -77,9 +74,124 @@ pub struct JournalPage {
     pub dropped: u64,
 }
 
+/// A request as recorded: the raw parts, cheap to keep (the bodies and header values are
+/// shared buffers). They are turned into a [`JournalEntry`] only when the journal is read, so
+/// that recording costs a request no JSON parsing.
+pub(crate) struct Recorded {
+    pub(crate) id: u64,
+    pub(crate) arrived: jiff::Timestamp,
+    pub(crate) session: Option<String>,
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) body: RecordedBody,
+    pub(crate) status: Option<u16>,
+    pub(crate) response: Bytes,
+    pub(crate) duration: Duration,
+    pub(crate) forced: Option<String>,
+}
+
+/// The request body as the layer read it.
+pub(crate) enum RecordedBody {
+    Complete(Bytes),
+    /// Larger than the limit (in bytes): not kept.
+    OverLimit(usize),
+    /// The upload broke off.
+    Broken,
+}
+
+impl Recorded {
+    fn matches(&self, filter: &JournalFilter) -> bool {
+        filter.path.as_deref().is_none_or(|p| p == self.path)
+            && filter
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(self.method.as_str()))
+    }
+
+    fn entry(&self) -> JournalEntry {
+        JournalEntry {
+            id: self.id,
+            time: iso_millis(self.arrived),
+            session: self.session.clone(),
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            query: query_object(&self.query),
+            headers: header_object(&self.headers),
+            body: match &self.body {
+                RecordedBody::Complete(bytes) if bytes.is_empty() => Value::Null,
+                RecordedBody::Complete(bytes) => json_or_text(bytes),
+                RecordedBody::OverLimit(limit) => {
+                    Value::String(format!("<more than {limit} bytes: not recorded>"))
+                }
+                RecordedBody::Broken => Value::String("<the upload broke off>".to_owned()),
+            },
+            status: self.status,
+            response: match self.status {
+                Some(_) => json_or_text(&self.response),
+                None => Value::Null,
+            },
+            duration_ms: millis(self.duration),
+            forced: self.forced.clone(),
+        }
+    }
+}
+
+/// Milliseconds, to the microsecond.
+pub(crate) fn millis(duration: Duration) -> f64 {
+    (duration.as_micros() as f64) / 1000.0
+}
+
+fn json_or_text(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+}
+
+/// The query string's parameters; a repeated one becomes an array.
+fn query_object(query: &str) -> Map<String, Value> {
+    let mut object = Map::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let value = Value::String(value.into_owned());
+        match object.get_mut(name.as_ref()) {
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+            None => {
+                object.insert(name.into_owned(), value);
+            }
+        }
+    }
+    object
+}
+
+/// Header names in lower case; a repeated header's values joined with ", "; the auth token
+/// redacted.
+fn header_object(headers: &[(HeaderName, HeaderValue)]) -> Map<String, Value> {
+    let mut object = Map::new();
+    for (name, value) in headers {
+        let value = if name.as_str().eq_ignore_ascii_case(AUTH_TOKEN_HEADER) {
+            "[redacted]".to_owned()
+        } else {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
+        };
+        match object.get_mut(name.as_str()) {
+            Some(Value::String(joined)) => {
+                if joined != "[redacted]" {
+                    joined.push_str(", ");
+                    joined.push_str(&value);
+                }
+            }
+            _ => {
+                object.insert(name.as_str().to_owned(), Value::String(value));
+            }
+        }
+    }
+    object
+}
+
 pub struct Journal {
     capacity: usize,
-    entries: Mutex<VecDeque<JournalEntry>>,
+    entries: Mutex<VecDeque<Recorded>>,
     next_id: AtomicU64,
     dropped: AtomicU64,
 }
@@ -105,7 +217,7 @@ impl Journal {
     }
 
     /// Records `entry` in arrival order; the oldest entry makes room when the journal is full.
-    pub fn record(&self, entry: JournalEntry) {
+    pub(crate) fn record(&self, entry: Recorded) {
         if self.capacity == 0 {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
@@ -122,14 +234,11 @@ impl Journal {
 
     pub fn page(&self, filter: &JournalFilter) -> JournalPage {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut requests: Vec<JournalEntry> = entries
-            .iter()
-            .filter(|e| filter.accepts(e))
-            .cloned()
-            .collect();
+        let mut matching: Vec<&Recorded> = entries.iter().filter(|e| e.matches(filter)).collect();
         if let Some(limit) = filter.limit {
-            requests.drain(..requests.len().saturating_sub(limit));
+            matching.drain(..matching.len().saturating_sub(limit));
         }
+        let requests = matching.into_iter().map(Recorded::entry).collect();
         JournalPage {
             requests,
             capacity: self.capacity,
@@ -150,19 +259,19 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(path: &str) -> JournalEntry {
-        JournalEntry {
+    fn entry(path: &str) -> Recorded {
+        Recorded {
             id: 0,
-            time: String::new(),
+            arrived: jiff::Timestamp::UNIX_EPOCH,
             session: None,
-            method: "POST".to_owned(),
+            method: Method::POST,
             path: path.to_owned(),
-            query: Map::new(),
-            headers: Map::new(),
-            body: Value::Null,
+            query: String::new(),
+            headers: Vec::new(),
+            body: RecordedBody::Complete(Bytes::new()),
             status: Some(200),
-            response: Value::Null,
-            duration_ms: 0.0,
+            response: Bytes::from_static(b"{}"),
+            duration: Duration::ZERO,
             forced: None,
         }
     }

@@ -13,14 +13,12 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpResponse};
 use futures_util::StreamExt;
-use serde_json::{Map, Value};
 
 use super::SESSION_HEADER;
 use super::fault::{Connection, Fault};
-use super::journal::JournalEntry;
+use super::journal::{Recorded, RecordedBody, millis};
 use super::prefer::Preference;
 use super::sessions::{Session, SessionError};
-use crate::auth::AUTH_TOKEN_HEADER;
 use crate::error::ApiError;
 use crate::routes::body::declared_length;
 use crate::routes::control;
@@ -92,22 +90,26 @@ pub(crate) async fn mock_layer(
         return answer(request, next, &state).await;
     }
 
-    let arrived = Instant::now();
+    let started = Instant::now();
     let id = session.journal().next_id();
-    let time = state.now();
+    let arrived = jiff::Timestamp::now();
     let body = buffer_body(&mut request, state.body_limit).await;
-    let mut entry = JournalEntry {
+    let mut entry = Recorded {
         id,
-        time,
+        arrived,
         session: session.name().map(str::to_owned),
-        method: request.method().to_string(),
+        method: request.method().clone(),
         path: request.path().to_owned(),
-        query: query_object(request.query_string()),
-        headers: header_object(&request),
-        body: body_value(&body, state.body_limit),
+        query: request.query_string().to_owned(),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect(),
+        body,
         status: None,
-        response: Value::Null,
-        duration_ms: 0.0,
+        response: Bytes::new(),
+        duration: Duration::ZERO,
         forced: None,
     };
 
@@ -128,11 +130,10 @@ pub(crate) async fn mock_layer(
             .await
             .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
         entry.status = Some(response.status().as_u16());
-        entry.response = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        entry.response = bytes.clone();
         ServiceResponse::new(http_request, response.set_body(BoxBody::new(bytes)))
     };
-    entry.duration_ms = millis(arrived.elapsed());
+    entry.duration = started.elapsed();
     session.journal().record(entry);
     Ok(response)
 }
@@ -204,78 +205,29 @@ async fn answer(
     Ok(request.into_response(response))
 }
 
-/// The request body, read up to the limit and put back for the route.
-enum RequestBody {
-    Complete(Bytes),
-    OverLimit,
-    /// The upload broke off; the route reads what is left and reports it.
-    Broken,
-}
-
-async fn buffer_body(request: &mut ServiceRequest, limit: usize) -> RequestBody {
+/// Reads the request body up to the limit and puts it back for the route. A broken upload
+/// is left for the route to read what is left and report it.
+async fn buffer_body(request: &mut ServiceRequest, limit: usize) -> RecordedBody {
     if declared_length(request.headers()).is_some_and(|n| n > limit) {
         request.extensions_mut().insert(BodyOverLimit);
-        return RequestBody::OverLimit;
+        return RecordedBody::OverLimit(limit);
     }
     let mut payload = request.take_payload();
     let mut bytes = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
             request.set_payload(payload);
-            return RequestBody::Broken;
+            return RecordedBody::Broken;
         };
         if bytes.len() + chunk.len() > limit {
             request.extensions_mut().insert(BodyOverLimit);
-            return RequestBody::OverLimit;
+            return RecordedBody::OverLimit(limit);
         }
         bytes.extend_from_slice(&chunk);
     }
     let bytes = bytes.freeze();
     request.set_payload(bytes.clone().into());
-    RequestBody::Complete(bytes)
-}
-
-fn body_value(body: &RequestBody, limit: usize) -> Value {
-    match body {
-        RequestBody::Complete(bytes) if bytes.is_empty() => Value::Null,
-        RequestBody::Complete(bytes) => serde_json::from_slice(bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
-        RequestBody::OverLimit => Value::String(format!("<more than {limit} bytes: not recorded>")),
-        RequestBody::Broken => Value::String("<the upload broke off>".to_owned()),
-    }
-}
-
-fn query_object(query: &str) -> Map<String, Value> {
-    let mut object = Map::new();
-    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        let value = Value::String(value.into_owned());
-        match object.get_mut(name.as_ref()) {
-            Some(Value::Array(values)) => values.push(value),
-            Some(first) => *first = Value::Array(vec![first.take(), value]),
-            None => {
-                object.insert(name.into_owned(), value);
-            }
-        }
-    }
-    object
-}
-
-fn header_object(request: &ServiceRequest) -> Map<String, Value> {
-    let mut object = Map::new();
-    for name in request.headers().keys() {
-        let value = if name.as_str().eq_ignore_ascii_case(AUTH_TOKEN_HEADER) {
-            "[redacted]".to_owned()
-        } else {
-            request
-                .headers()
-                .get_all(name)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        object.insert(name.as_str().to_owned(), Value::String(value));
-    }
-    object
+    RecordedBody::Complete(bytes)
 }
 
 /// One line per request: method, path, status, duration and session, plus what the mock
@@ -318,9 +270,4 @@ pub(crate) async fn access_log(
         ),
     }
     response
-}
-
-/// Milliseconds, to the microsecond.
-fn millis(duration: Duration) -> f64 {
-    duration.as_micros() as f64 / 1000.0
 }
