@@ -15,6 +15,7 @@ pub(crate) mod query;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
+use serde::ser::{Serialize, SerializeMap};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -119,11 +120,23 @@ fn handler_input<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
 }
 
 /// `{...payload, "success": true}`: every successful legacy route answers so.
-pub(crate) fn success(key: &str, payload: Value) -> HttpResponse {
-    let mut body = Map::new();
-    body.insert(key.to_owned(), payload);
-    body.insert("success".to_owned(), Value::Bool(true));
-    HttpResponse::Ok().json(body)
+pub(crate) fn success(key: &'static str, payload: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok().json(Success { key, payload })
+}
+
+/// `{"<key>": payload, "success": true}`, serialized straight from the payload.
+struct Success<T> {
+    key: &'static str,
+    payload: T,
+}
+
+impl<T: Serialize> Serialize for Success<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(self.key, &self.payload)?;
+        map.serialize_entry("success", &true)?;
+        map.end()
+    }
 }
 
 /// Any method and path the mock does not serve: a JSON 404 in Rocket.Chat's `notFound`

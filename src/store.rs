@@ -254,11 +254,11 @@ impl Store {
     }
 
     /// `contacts.get`: the enabled contact `id`.
-    pub fn contact(&self, id: &str) -> Option<Value> {
+    pub fn contact(&self, id: &str) -> Option<Contact> {
         self.contacts
             .get(id)
             .filter(|slot| slot.contact.is_enabled())
-            .map(|slot| slot.contact.to_value())
+            .map(|slot| slot.contact.clone())
     }
 
     /// `contacts.search`: one page of the matching contacts, in the asked order, each with
@@ -349,7 +349,7 @@ impl Store {
     /// `contacts.delete`: disables the contact.
     pub fn disable_contact(&self, id: &str, now: &str) -> Result<(), ContactError> {
         self.modify_contact(id, |contact| rules::disable_contact(contact, now))
-            .map(|_| ())
+            .map(drop)
     }
 
     /// Does one of `caller`'s roles hold `permission`?
@@ -363,7 +363,7 @@ impl Store {
         &self,
         body: UpdateContactBody,
         now: &str,
-    ) -> Result<Value, ContactError> {
+    ) -> Result<Contact, ContactError> {
         let id = body.contact_id.clone();
         self.modify_contact(&id, |contact| {
             rules::update_contact(contact, body, self, now)
@@ -374,7 +374,7 @@ impl Store {
         &self,
         body: ResolveConflictsBody,
         now: &str,
-    ) -> Result<Value, ContactError> {
+    ) -> Result<Contact, ContactError> {
         let id = body.contact_id.clone();
         self.modify_contact(&id, |contact| {
             rules::resolve_conflicts(contact, body, self, now)
@@ -382,22 +382,24 @@ impl Store {
     }
 
     /// Applies `change` to a copy of the enabled contact `id` and commits it only if the
-    /// change succeeds. The map entry stays locked throughout, so concurrent requests on one
-    /// contact apply one after the other and none is lost.
+    /// change succeeds, so that a refused change leaves nothing half-applied. The map entry
+    /// stays locked throughout, so concurrent requests on one contact apply one after the
+    /// other and none is lost. Returns the committed contact (shared, not copied).
     fn modify_contact(
         &self,
         id: &str,
         change: impl FnOnce(&mut Contact) -> Result<(), ContactError>,
-    ) -> Result<Value, ContactError> {
+    ) -> Result<Contact, ContactError> {
         let mut slot = self
             .contacts
             .get_mut(id)
             .filter(|slot| slot.contact.is_enabled())
             .ok_or(ContactError::NotFound)?;
+        // A shared handle: the first write inside `change` copies the document.
         let mut next = slot.contact.clone();
         change(&mut next)?;
-        slot.contact = next;
-        Ok(slot.contact.to_value())
+        slot.contact = next.clone();
+        Ok(next)
     }
 
     /// How many documents each collection holds, keyed as in the state object.

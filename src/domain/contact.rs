@@ -4,6 +4,8 @@
 //! round-trips in its place, including fields this mock does not know. [`ContactDocument`]
 //! is the typed description of the known fields: it checks fixtures and documents the shape.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -124,12 +126,16 @@ pub struct ConflictingField {
 }
 
 /// A stored contact: its document, in its stored field order.
+///
+/// The document is shared: a session made from the fixtures, a reset, and a reply all point
+/// at the same document instead of copying it, and a change copies it first (copy on write).
+/// That keeps a million-contact workspace in memory once, however many sessions use it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Contact(Map<String, Value>);
+pub struct Contact(Arc<Map<String, Value>>);
 
 impl Contact {
     pub(crate) fn from_document(document: Map<String, Value>) -> Self {
-        Self(document)
+        Self(Arc::new(document))
     }
 
     pub fn id(&self) -> &str {
@@ -167,15 +173,22 @@ impl Contact {
 
     /// Sets a field: an existing one keeps its place, a new one goes last (as MongoDB's `$set`).
     pub(crate) fn set(&mut self, field: &str, value: Value) {
-        self.0.insert(field.to_owned(), value);
+        Arc::make_mut(&mut self.0).insert(field.to_owned(), value);
     }
 
     /// Removes a field, keeping the order of the others (as MongoDB's `$unset`).
     pub(crate) fn unset(&mut self, field: &str) {
-        self.0.shift_remove(field);
+        Arc::make_mut(&mut self.0).shift_remove(field);
     }
 
     pub fn to_value(&self) -> Value {
-        Value::Object(self.0.clone())
+        Value::Object(Map::clone(&self.0))
+    }
+}
+
+/// As the document: a reply serializes the shared document without copying it.
+impl Serialize for Contact {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
     }
 }
