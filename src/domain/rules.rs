@@ -1,8 +1,9 @@
 //! Rocket.Chat's business rules for contacts (`updateContact`, `resolveContactConflicts`,
 //! `validateCustomFields`), as pure functions over a contact document.
 //!
-//! Each function checks everything before it writes anything, and the store applies the
-//! result to a copy it commits only on success: a failed request changes nothing.
+//! Each function checks everything before it writes anything, so a failed request changes
+//! nothing: the store applies them to the stored contact in place (and debug builds check
+//! that a refused change left it as it was).
 
 use std::collections::HashSet;
 
