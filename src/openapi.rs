@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::example::Example;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::openapi::{Content, OpenApi as Document, RefOr};
+use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::config::RocketChatVersion;
@@ -25,6 +25,8 @@ use crate::domain::request::{
 use crate::domain::rules::ContactError;
 use crate::domain::search::InvalidSort;
 use crate::error::{ApiError, RESOURCE_NOT_FOUND};
+use crate::mock::SESSION_HEADER;
+use crate::mock::sessions::SessionError;
 use crate::routes::{account, control, omnichannel};
 use crate::store::Store;
 use crate::store::fixtures::Fixtures;
@@ -97,6 +99,7 @@ pub fn document(version: RocketChatVersion, control: bool) -> Document {
     if control {
         let mut control = ControlDoc::openapi();
         StateExamples.modify(&mut control);
+        SessionResponses.modify(&mut control);
         document.merge(control);
     }
     document
@@ -621,6 +624,74 @@ impl Modify for StateExamples {
     }
 }
 
+/// The answers of every operation that takes `X-Mock-Session`: a malformed name is refused
+/// (400) and a new session past `--max-sessions` is refused (503), before the route runs.
+struct SessionResponses;
+
+impl Modify for SessionResponses {
+    fn modify(&self, openapi: &mut Document) {
+        let refusals = [
+            (
+                "400",
+                "The `X-Mock-Session` name is malformed",
+                SessionError::InvalidName(String::new()),
+            ),
+            (
+                "503",
+                "`X-Mock-Session` would open a session past `--max-sessions`",
+                SessionError::Exhausted {
+                    name: "checkout-test-17".to_owned(),
+                    max: 100,
+                    idle: "15m".to_owned(),
+                },
+            ),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ];
+            for operation in operations.into_iter().flatten() {
+                let takes_session = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p, RefOr::T(p) if p.name == SESSION_HEADER));
+                if !takes_session {
+                    continue;
+                }
+                for (status, description, error) in &refusals {
+                    let response = operation
+                        .responses
+                        .responses
+                        .entry((*status).to_owned())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(*description)
+                                    .content(
+                                        "application/json",
+                                        Content::new(Some(Ref::from_schema_name("ControlError"))),
+                                    )
+                                    .build(),
+                            )
+                        });
+                    if let RefOr::T(response) = response
+                        && let Some(RefOr::T(json)) = response.content.get_mut("application/json")
+                    {
+                        let body = ApiError::from(error.clone()).body(RocketChatVersion::default());
+                        json.examples
+                            .insert("Session refused".to_owned(), example(body));
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn update_request_example() -> Value {
     json!({
         "contactId": "67487f45e98719b7908d0f29",
@@ -815,6 +886,16 @@ fn login_examples(store: &Store, version: RocketChatVersion) -> NamedExamples {
                     version,
                 ),
             ],
+        ),
+        (
+            "400",
+            vec![error_example(
+                "Not JSON",
+                &ApiError::InvalidParams(
+                    "Malformed JSON body: expected value at line 1 column 1".to_owned(),
+                ),
+                version,
+            )],
         ),
     ]
 }

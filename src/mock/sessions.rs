@@ -64,7 +64,7 @@ impl Session {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SessionError {
     #[error(
         "X-Mock-Session must be 1 to {MAX_NAME_LENGTH} visible ASCII characters (letters, digits, punctuation); got {0:?}"

@@ -11,7 +11,7 @@ use crate::domain::account::Credentials;
 use crate::error::ApiError;
 use crate::mock::sessions::Session;
 use crate::openapi::{
-    LoginFailedError, LoginResponse, LogoutResponse, MeResponse, UnauthorizedError,
+    BadRequestError, LoginFailedError, LoginResponse, LogoutResponse, MeResponse, UnauthorizedError,
 };
 use crate::startup::AppState;
 
@@ -43,6 +43,7 @@ fn site_url(request: &HttpRequest) -> String {
     request_body(content = Object, description = "`{\"user\", \"password\"}`, `{\"username\", \"password\"}`, `{\"email\", \"password\"}` or `{\"resume\"}`."),
     responses(
         (status = 200, description = "OK", body = LoginResponse),
+        (status = 400, description = "The body is not JSON (the mock's answer; Rocket.Chat answers 401)", body = BadRequestError),
         (status = 401, description = "Unauthorized", body = LoginFailedError),
     )
 )]

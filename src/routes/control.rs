@@ -348,7 +348,14 @@ async fn delete_session(state: web::Data<AppState>, name: web::Path<String>) -> 
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
 struct SessionHeader {
-    /// The session to act on; without it, the shared default state.
-    #[param(rename = "X-Mock-Session", nullable = false)]
+    /// The session to act on; without it, the shared default state. 1 to 128 visible ASCII
+    /// characters (spaces only inside).
+    #[param(
+        rename = "X-Mock-Session",
+        nullable = false,
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[\x21-\x7E]([\x20-\x7E]*[\x21-\x7E])?$"
+    )]
     x_mock_session: Option<String>,
 }
