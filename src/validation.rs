@@ -330,4 +330,63 @@ mod tests {
             json!({"contactId": "1", "emails": null, "wipeConflicts": false})
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Fields of an update body, each either valid, mistyped or unknown.
+        fn field() -> impl Strategy<Value = (String, Value)> {
+            prop_oneof![
+                Just(("contactId".to_owned(), json!("67487f45e98719b7908d0f29"))),
+                Just(("contactId".to_owned(), json!({}))),
+                Just(("name".to_owned(), json!([]))),
+                Just(("name".to_owned(), json!("John"))),
+                Just(("emails".to_owned(), json!(["a", "a"]))),
+                Just(("emails".to_owned(), json!([{}]))),
+                Just(("phones".to_owned(), json!("+1"))),
+                Just(("wipeConflicts".to_owned(), json!("maybe"))),
+                Just(("customFields".to_owned(), json!(7))),
+                "[a-z]{1,6}".prop_map(|k| (format!("x-{k}"), json!(1))),
+            ]
+        }
+
+        proptest! {
+            /// AJV walks the schema, not the body: the message reported never depends on
+            /// the order in which the client wrote the fields.
+            #[test]
+            fn the_message_does_not_depend_on_the_order_of_the_fields(
+                fields in prop::collection::vec(field(), 0..6),
+                rotation in 0usize..6,
+            ) {
+                let mut fields = fields;
+                let mut seen = std::collections::HashSet::new();
+                fields.retain(|(key, _)| seen.insert(key.clone()));
+                let mut turned = fields.clone();
+                if !turned.is_empty() {
+                    let by = rotation % turned.len();
+                    turned.rotate_left(by);
+                }
+                let body = |fields: Vec<(String, Value)>| Value::Object(fields.into_iter().collect());
+                prop_assert_eq!(message(body(fields)), message(body(turned)));
+            }
+
+            /// A missing `contactId` is reported before anything about the other fields,
+            /// and a value that is not an object before that.
+            #[test]
+            fn required_comes_before_the_fields_and_type_before_required(
+                fields in prop::collection::vec(field(), 0..6),
+            ) {
+                let map: serde_json::Map<String, Value> = fields
+                    .into_iter()
+                    .filter(|(k, _)| k != "contactId")
+                    .collect();
+                prop_assert_eq!(
+                    message(Value::Object(map)).unwrap_err(),
+                    "must have required property 'contactId'"
+                );
+                prop_assert_eq!(message(json!([1])).unwrap_err(), "must be object");
+            }
+        }
+    }
 }

@@ -209,4 +209,118 @@ mod tests {
         assert_eq!(query(a.clone(), json!("x")), json!(["x"]));
         assert_eq!(coerced(a, json!("x")), json!("x"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Any JSON value, a few levels deep, with the scalars coercion cares about.
+        fn json_value() -> impl Strategy<Value = Value> {
+            scalar().prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map("[a-z]{1,3}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn scalar() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i32>().prop_map(|n| json!(n)),
+                (-1e6f64..1e6).prop_map(|n| json!(n)),
+                prop_oneof![
+                    Just(String::new()),
+                    Just("true".to_owned()),
+                    Just("false".to_owned()),
+                    Just(" 7 ".to_owned()),
+                    Just("0x10".to_owned()),
+                    "[a-z0-9 .+-]{0,8}",
+                ]
+                .prop_map(Value::String),
+            ]
+        }
+
+        /// The shapes of the served schemas: nullable scalars, arrays of strings, objects.
+        fn schema() -> impl Strategy<Value = Value> {
+            let types = prop::sample::subsequence(
+                vec![
+                    "string", "number", "integer", "boolean", "null", "array", "object",
+                ],
+                1..3,
+            );
+            types.prop_map(|types| {
+                let mut schema = json!({ "type": types });
+                if types.contains(&"array") {
+                    schema["items"] = json!({ "type": "string" });
+                }
+                if types.contains(&"object") {
+                    schema["properties"] =
+                        json!({ "a": { "type": "number" }, "b": { "type": ["string", "null"] } });
+                }
+                schema
+            })
+        }
+
+        fn mode() -> impl Strategy<Value = Coercion> {
+            prop_oneof![Just(Coercion::Scalars), Just(Coercion::Arrays)]
+        }
+
+        proptest! {
+            /// Coercing what was already coerced changes nothing: AJV converts once, and a
+            /// second validation of the same data must not convert it further.
+            #[test]
+            fn coercion_is_idempotent(schema in schema(), data in json_value(), mode in mode()) {
+                let mut once = data;
+                coerce(&schema, &mut once, mode);
+                let mut twice = once.clone();
+                coerce(&schema, &mut twice, mode);
+                prop_assert_eq!(twice, once);
+            }
+
+            /// Data that already has one of the schema's types is never converted.
+            #[test]
+            fn data_of_a_schema_type_is_left_as_it_is(
+                data in scalar(),
+                other in prop::sample::select(vec!["string", "number", "boolean", "null", "array"]),
+                mode in mode(),
+            ) {
+                let own = match &data {
+                    Value::Null => "null",
+                    Value::Bool(_) => "boolean",
+                    Value::Number(_) => "number",
+                    _ => "string",
+                };
+                let schema = json!({ "type": [other, own] });
+                let mut coerced = data.clone();
+                coerce(&schema, &mut coerced, mode);
+                prop_assert_eq!(coerced, data);
+            }
+
+            /// A number sent as text (as every query-string value is) comes back as that
+            /// number, the way JavaScript's `Number()` reads it.
+            #[test]
+            fn numbers_sent_as_text_come_back_as_numbers(n in -1e9f64..1e9, mode in mode()) {
+                let text = serde_json::Number::from_f64(n).expect("finite").to_string();
+                let mut data = Value::String(text);
+                coerce(&json!({ "type": "number" }), &mut data, mode);
+                prop_assert_eq!(data.as_f64(), Some(n));
+            }
+
+            /// In query mode a one-item array is its item, and a scalar sent for an array is
+            /// a one-item array.
+            #[test]
+            fn query_mode_wraps_and_unwraps(text in "[a-z0-9]{0,8}") {
+                let mut unwrapped = json!([text.clone()]);
+                coerce(&json!({ "type": "string" }), &mut unwrapped, Coercion::Arrays);
+                prop_assert_eq!(&unwrapped, &Value::String(text.clone()));
+                let mut wrapped = Value::String(text.clone());
+                let array = json!({ "type": "array", "items": { "type": "string" } });
+                coerce(&array, &mut wrapped, Coercion::Arrays);
+                prop_assert_eq!(wrapped, json!([text]));
+            }
+        }
+    }
 }
