@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -219,43 +220,7 @@ impl Application {
     /// Loads the fixtures, compiles the schemas and binds the listener; nothing is served
     /// until [`Application::run`].
     pub fn build(config: &Config) -> Result<Self, StartupError> {
-        let fixtures = match &config.fixtures {
-            Some(dir) => Fixtures::from_dir(dir)?,
-            None => Fixtures::built_in()?,
-        };
-        let origin = fixtures.origin.clone();
-        let openapi_json = openapi::document_json(config.rocketchat_version, !config.no_control);
-        let document: Value =
-            serde_json::from_str(&openapi_json).expect("the served document is JSON");
-        let sessions = Arc::new(Sessions::new(
-            fixtures,
-            Limits {
-                max_sessions: config.max_sessions,
-                idle: config.session_idle,
-                journal_size: config.journal_size,
-            },
-        ));
-        let fixtures_status = Arc::new(Mutex::new(FixturesStatus {
-            source: origin.source.to_string(),
-            loaded_at: iso_millis(jiff::Timestamp::now()),
-            ..FixturesStatus::default()
-        }));
-        if let (true, Some(dir)) = (config.watch, &config.fixtures) {
-            watch::spawn(dir.clone(), sessions.clone(), fixtures_status.clone())?;
-        }
-        let state = web::Data::new(AppState {
-            sessions,
-            schemas: Schemas::from_document(&document)?,
-            body_limit: config.body_limit,
-            catalogue: Catalogue::from_document(&document),
-            openapi_json,
-            version: config.rocketchat_version,
-            control: !config.no_control,
-            chaos: Chaos::new(config),
-            ids: Ids::new(config.seed),
-            fixtures_status,
-        });
-
+        let (state, origin) = build_state(config)?;
         let address = format!("{}:{}", config.host, config.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
@@ -268,39 +233,14 @@ impl Application {
 
         let app_state = state.clone();
         let cors_origins = config.cors_origins.clone();
-        let control = !config.no_control;
-        let mut server = HttpServer::new(move || {
-            let mut app = App::new()
-                .app_data(app_state.clone())
-                .service(routes::account::login)
-                .service(routes::account::logout)
-                .service(routes::account::logout_get)
-                .service(routes::account::me)
-                .service(routes::omnichannel::contacts_create)
-                .service(routes::omnichannel::contacts_update)
-                .service(routes::omnichannel::contacts_get)
-                .service(routes::omnichannel::contacts_search)
-                .service(routes::omnichannel::contacts_check_existence)
-                .service(routes::omnichannel::contacts_conflicts)
-                .service(routes::omnichannel::contacts_delete);
-            if control {
-                app = app.service(routes::control::scope());
-            }
-            app.service(docs::openapi_json)
-                .service(docs::root)
-                .service(docs::swagger_ui())
-                .default_service(web::to(routes::not_found))
-                .wrap(from_fn(layer::mock_layer))
-                .wrap(cors(&cors_origins))
-                .wrap(from_fn(layer::access_log))
-        })
-        .on_connect(Connection::attach)
-        .shutdown_timeout(config.shutdown_timeout.as_secs())
-        .listen(listener)
-        .map_err(|source| StartupError::Bind {
-            address: format!("{}:{port}", config.host),
-            source,
-        })?;
+        let mut server = HttpServer::new(move || app(app_state.clone(), cors_origins.clone()))
+            .on_connect(Connection::attach)
+            .shutdown_timeout(config.shutdown_timeout.as_secs())
+            .listen(listener)
+            .map_err(|source| StartupError::Bind {
+                address: format!("{}:{port}", config.host),
+                source,
+            })?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
@@ -330,6 +270,87 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The state every request shares: the fixtures loaded into the default session, the
+/// compiled schemas and the OpenAPI document. Also starts the fixtures watcher (`--watch`).
+pub fn build_state(config: &Config) -> Result<(web::Data<AppState>, Origin), StartupError> {
+    let fixtures = match &config.fixtures {
+        Some(dir) => Fixtures::from_dir(dir)?,
+        None => Fixtures::built_in()?,
+    };
+    let origin = fixtures.origin.clone();
+    let openapi_json = openapi::document_json(config.rocketchat_version, !config.no_control);
+    let document: Value = serde_json::from_str(&openapi_json).expect("the served document is JSON");
+    let sessions = Arc::new(Sessions::new(
+        fixtures,
+        Limits {
+            max_sessions: config.max_sessions,
+            idle: config.session_idle,
+            journal_size: config.journal_size,
+        },
+    ));
+    let fixtures_status = Arc::new(Mutex::new(FixturesStatus {
+        source: origin.source.to_string(),
+        loaded_at: iso_millis(jiff::Timestamp::now()),
+        ..FixturesStatus::default()
+    }));
+    if let (true, Some(dir)) = (config.watch, &config.fixtures) {
+        watch::spawn(dir.clone(), sessions.clone(), fixtures_status.clone())?;
+    }
+    let state = web::Data::new(AppState {
+        sessions,
+        schemas: Schemas::from_document(&document)?,
+        body_limit: config.body_limit,
+        catalogue: Catalogue::from_document(&document),
+        openapi_json,
+        version: config.rocketchat_version,
+        control: !config.no_control,
+        chaos: Chaos::new(config),
+        ids: Ids::new(config.seed),
+        fixtures_status,
+    });
+    Ok((state, origin))
+}
+
+/// Every route and middleware on `state`: what a worker serves, and what an in-process
+/// harness (the fuzz targets, `actix_web::test`) can call without a socket.
+pub fn app(
+    state: web::Data<AppState>,
+    cors_origins: Vec<String>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let control = state.control;
+    let mut app = App::new()
+        .app_data(state)
+        .service(routes::account::login)
+        .service(routes::account::logout)
+        .service(routes::account::logout_get)
+        .service(routes::account::me)
+        .service(routes::omnichannel::contacts_create)
+        .service(routes::omnichannel::contacts_update)
+        .service(routes::omnichannel::contacts_get)
+        .service(routes::omnichannel::contacts_search)
+        .service(routes::omnichannel::contacts_check_existence)
+        .service(routes::omnichannel::contacts_conflicts)
+        .service(routes::omnichannel::contacts_delete);
+    if control {
+        app = app.service(routes::control::scope());
+    }
+    app.service(docs::openapi_json)
+        .service(docs::root)
+        .service(docs::swagger_ui())
+        .default_service(web::to(routes::not_found))
+        .wrap(from_fn(layer::mock_layer))
+        .wrap(cors(&cors_origins))
+        .wrap(from_fn(layer::access_log))
 }
 
 /// Any origin by default (echoed, with credentials), or only `origins`. A request from
