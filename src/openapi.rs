@@ -31,8 +31,8 @@ use crate::routes::{account, control, omnichannel};
 use crate::store::Store;
 use crate::store::fixtures::Fixtures;
 
-pub(crate) const UPDATE_PATH: &str = "/api/v1/omnichannel/contacts.update";
-pub(crate) const CONFLICTS_PATH: &str = "/api/v1/omnichannel/contacts.conflicts";
+pub const UPDATE_PATH: &str = "/api/v1/omnichannel/contacts.update";
+pub const CONFLICTS_PATH: &str = "/api/v1/omnichannel/contacts.conflicts";
 pub(crate) const CREATE_PATH: &str = "/api/v1/omnichannel/contacts";
 pub(crate) const DELETE_PATH: &str = "/api/v1/omnichannel/contacts.delete";
 const GET_PATH: &str = "/api/v1/omnichannel/contacts.get";
