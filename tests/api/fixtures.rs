@@ -122,3 +122,73 @@ async fn a_missing_file_is_an_empty_collection() {
     assert!(fixtures.custom_fields.is_empty());
     assert_eq!(fixtures.origin.missing, [Collection::CustomFields]);
 }
+
+/// `rocketchat-mock-fixtures`, the generator the load benchmark uses.
+fn generate(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rocketchat-mock-fixtures"))
+        .arg("--out")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_generated_workspace_loads_and_its_contacts_can_be_named_and_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = generate(dir.path(), &["--contacts", "30", "--conflict-every", "3"]);
+    assert!(output.status.success(), "{output:?}");
+
+    let mut config = rocketchat_mock::config::Config::for_tests();
+    config.fixtures = Some(dir.path().to_owned());
+    let app = TestApp::spawn_with(config).await;
+    let page = app
+        .get_json(&format!("{SEARCH}?count=0"), Some(ADMIN))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.body["total"], 30);
+
+    // Contact i is `format!("{:024x}", i + 1)`; every third one (i = 0, 3, …) has conflicts.
+    let first = format!("{:024x}", 1);
+    let second = format!("{:024x}", 2);
+    let resolved = app
+        .conflicts(ADMIN, json!({ "contactId": first, "name": "Resolved" }))
+        .await;
+    assert_eq!(resolved.status, 200, "{}", resolved.body);
+    assert_eq!(resolved.body["result"]["name"], "Resolved");
+    assert_eq!(
+        resolved.body["result"]["conflictingFields"][0]["field"],
+        "customFields.company"
+    );
+    let none = app
+        .conflicts(ADMIN, json!({ "contactId": second, "name": "Resolved" }))
+        .await;
+    assert_eq!(none.error(), "error-contact-has-no-conflicts");
+    // The built-in users come along, so the same logins work.
+    let user = app.get_json(ME, Some(MANAGER)).await;
+    assert_eq!(user.status, 200);
+}
+
+#[test]
+fn the_generator_repeats_itself_and_keeps_existing_files() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for dir in [&one, &two] {
+        assert!(generate(dir.path(), &["--contacts", "50"]).status.success());
+    }
+    let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join("contacts.json")).unwrap();
+    assert_eq!(read(&one), read(&two));
+
+    let again = generate(one.path(), &["--contacts", "5"]);
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("already exists (pass --force to replace it)"),
+        "{stderr}"
+    );
+    assert!(
+        generate(one.path(), &["--contacts", "5", "--force"])
+            .status
+            .success()
+    );
+    assert_ne!(read(&one), read(&two));
+}
