@@ -65,6 +65,7 @@ fn state() -> web::Data<AppState> {
     STATE
         .get_or_init(|| {
             let mut config = Config::for_tests();
+            // Journaling stays on (its body buffering is part of the pipeline), kept small.
             config.journal_size = 16;
             startup::build_state(&config)
                 .expect("the built-in fixtures load")

@@ -132,3 +132,62 @@ async fn a_bad_session_name_is_refused_before_anything_happens() {
     }
     assert!(app.journal("").await.is_empty());
 }
+
+/// The header's documented schema (what generated clients and schemathesis send) and the
+/// server's own check are written in two places; this keeps them saying the same thing.
+#[tokio::test]
+async fn the_documented_session_name_pattern_is_the_one_the_server_accepts() {
+    let app = TestApp::spawn().await;
+    let document = app.call(Method::GET, "/openapi.json", None).await.body;
+    let parameter = document["paths"]["/_mock/state"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "X-Mock-Session")
+        .expect("the header is documented")
+        .clone();
+    let schema = &parameter["schema"];
+    let pattern = fancy_regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+    let documented = |name: &[u8]| {
+        let text = String::from_utf8_lossy(name);
+        let length = text.chars().count() as u64;
+        length >= schema["minLength"].as_u64().unwrap()
+            && length <= schema["maxLength"].as_u64().unwrap()
+            && pattern.is_match(text.as_ref()).unwrap()
+    };
+    let mut names: Vec<Vec<u8>> = (0x20u8..0x7f).map(|b| vec![b]).collect();
+    names.extend(
+        [
+            &b""[..],
+            b"a b",
+            b"a  b",
+            b"\xc3\xa9t\xc3\xa9",
+            b"ok\x80",
+            b"tab\there",
+        ]
+        .map(<[u8]>::to_vec),
+    );
+    names.push(vec![b'x'; 128]);
+    names.push(vec![b'x'; 129]);
+    for name in names {
+        let status = app
+            .request(Method::GET, "/_mock/state")
+            .header(
+                "X-Mock-Session",
+                reqwest::header::HeaderValue::from_bytes(&name).unwrap(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        // A value that is only spaces arrives empty: HTTP trims the ends of header values.
+        let sent = name.trim_ascii();
+        assert_eq!(
+            status == 200,
+            documented(sent),
+            "X-Mock-Session {:?} answered {status}",
+            String::from_utf8_lossy(&name)
+        );
+    }
+}
