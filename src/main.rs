@@ -18,10 +18,15 @@ async fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Lines are written to stdout by a thread of their own: a request never waits on the
+    // terminal or the pipe. Should the output fall more than 128k lines behind, lines are
+    // dropped rather than requests slowed. The guard flushes what is queued at exit.
+    let (writer, _flush_at_exit) = tracing_appender::non_blocking(std::io::stdout());
     // Colours only for a person at a terminal: escape codes garble a log file, and writing
     // them was a twentieth of a loaded server's time (docs/BENCHMARKS.md).
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(writer)
         .with_ansi(std::io::stdout().is_terminal());
     match config.log_format {
         LogFormat::Pretty => logs.init(),
@@ -48,7 +53,7 @@ async fn main() -> ExitCode {
         .state()
         .sessions
         .default_session()
-        .with_store(|store| store.counts());
+        .read(|store| store.counts());
     tracing::info!(
         port = app.port(),
         "rocketchat-mock listening on {base} with {} ({counts}), answering as Rocket.Chat {}; Swagger UI at {base}/docs/",

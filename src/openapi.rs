@@ -451,7 +451,9 @@ type OperationExamples = (&'static str, &'static str, Option<Value>, NamedExampl
 fn operations(version: RocketChatVersion) -> Vec<OperationExamples> {
     // The built-in fixtures as a store, so that the success examples are the mock's own
     // answers on the default fixtures.
-    let store = Store::new(Fixtures::built_in().expect("the built-in fixtures load"));
+    let store = Fixtures::built_in()
+        .expect("the built-in fixtures load")
+        .store;
     vec![
         (
             "post",
@@ -594,7 +596,8 @@ impl Modify for StateExamples {
     fn modify(&self, openapi: &mut Document) {
         let state = Fixtures::built_in()
             .expect("the built-in fixtures load")
-            .into_state();
+            .store
+            .to_state();
         // One document per collection: a small state that still logs the admin in.
         let small: serde_json::Map<String, Value> = state
             .as_object()
@@ -852,13 +855,12 @@ fn login_examples(store: &Store, version: RocketChatVersion) -> NamedExamples {
             .expect("an object"),
     );
     let token = "9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq".to_owned();
+    let user_id = store
+        .check_credentials(&credentials)
+        .expect("the example admin's password is right");
     let login = store
-        .login(
-            &credentials,
-            token,
-            "2025-06-02T12:00:00.000Z",
-            EXAMPLE_SITE,
-        )
+        .clone()
+        .issue_login_token(&user_id, token, "2025-06-02T12:00:00.000Z", EXAMPLE_SITE)
         .expect("the example admin logs in");
     vec![
         (

@@ -47,7 +47,7 @@ pub(crate) async fn authorize_body(
     schema: &RequestSchema,
     permission: &str,
 ) -> Result<Value, ApiError> {
-    let caller = session.with_store(|store| crate::auth::authenticate(request, store))?;
+    let caller = session.read(|store| crate::auth::authenticate(request, store))?;
     let mut body = body::read(request, payload, state.body_limit).await?;
     schema
         .validate(&mut body)
@@ -64,7 +64,7 @@ pub(crate) fn authorize_query<T: DeserializeOwned>(
     schema: &RequestSchema,
     permission: &str,
 ) -> Result<T, ApiError> {
-    let caller = session.with_store(|store| crate::auth::authenticate(request, store))?;
+    let caller = session.read(|store| crate::auth::authenticate(request, store))?;
     let mut params = query::parse(request.query_string());
     schema
         .validate(&mut params)
@@ -92,13 +92,13 @@ pub(crate) async fn authorize_typed<T: DeserializeOwned>(
     schema
         .validate(&mut body)
         .map_err(ApiError::TypedInvalidParams)?;
-    let caller = session.with_store(|store| crate::auth::authenticate(request, store))?;
+    let caller = session.read(|store| crate::auth::authenticate(request, store))?;
     permit(session, &caller, permission)?;
     handler_input(body)
 }
 
 fn permit(session: &Session, caller: &Caller, permission: &str) -> Result<(), ApiError> {
-    session.with_store(|store| crate::auth::require_permission(store, caller, permission))
+    session.read(|store| crate::auth::require_permission(store, caller, permission))
 }
 
 /// The route hands the handler the validated body without its top-level `null`s.

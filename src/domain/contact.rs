@@ -145,11 +145,6 @@ impl Contact {
             .unwrap_or_default()
     }
 
-    /// A deleted contact stays in the collection with `enabled: false`.
-    pub(crate) fn is_enabled(&self) -> bool {
-        self.0.get("enabled") != Some(&Value::Bool(false))
-    }
-
     /// Upstream's delete reads `contact.channels.map(...)`, which needs the array.
     pub(crate) fn has_channel_list(&self) -> bool {
         self.0.get("channels").is_some_and(Value::is_array)

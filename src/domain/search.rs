@@ -16,6 +16,7 @@ const UPPER_COUNT_LIMIT: i64 = 100;
 /// A search, as the route hands it to `getContacts`.
 #[derive(Debug)]
 pub struct Search {
+    text: String,
     pattern: Option<fancy_regex::Regex>,
     unknown: bool,
     /// `count` as answered; `0` means no limit (`API_Allow_Infinite_Count` is on by default).
@@ -71,6 +72,7 @@ impl Search {
             .build()
             .ok();
         Ok(Self {
+            text,
             pattern,
             unknown: query.unknown.unwrap_or(false),
             count,
@@ -79,7 +81,35 @@ impl Search {
         })
     }
 
-    /// The query's filter: enabled, `unknown` exactly as asked (a contact without the field
+    /// The text to find in the name, an e-mail address or a phone number (case-insensitive);
+    /// `None` when the search can match nothing.
+    pub(crate) fn text(&self) -> Option<&str> {
+        self.pattern.as_ref().map(|_| self.text.as_str())
+    }
+
+    /// The `unknown` value listed contacts must have.
+    pub(crate) fn unknown(&self) -> bool {
+        self.unknown
+    }
+
+    /// `Some(descending)` when the order is by name alone, the order the store indexes.
+    pub(crate) fn name_order(&self) -> Option<bool> {
+        match self.sort.as_slice() {
+            [(field, direction)] if field == "name" => Some(*direction == Direction::Descending),
+            _ => None,
+        }
+    }
+
+    /// The page: how many to skip, and how many to take at most.
+    pub(crate) fn page(&self) -> (usize, usize) {
+        (
+            usize::try_from(self.offset).unwrap_or(usize::MAX),
+            self.limit().unwrap_or(usize::MAX),
+        )
+    }
+
+    /// The query's filter (the reference the store's indexed search is tested against):
+    /// enabled, `unknown` exactly as asked (a contact without the field
     /// never matches), and the text in the name, an e-mail address or a phone number (a
     /// contact with none of the three never matches, even for an empty text).
     pub fn matches(&self, contact: &Map<String, Value>) -> bool {
@@ -104,7 +134,8 @@ impl Search {
                 .any(|v| found(v))
     }
 
-    /// MongoDB's order for the sort keys; `ties` keep the collection's natural order.
+    /// MongoDB's order for the sort keys; ties keep the collection's natural order (the
+    /// caller breaks them by position).
     pub fn compare(&self, a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
         for (path, direction) in &self.sort {
             let ordering = match direction {

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::journal::Journal;
 use crate::store::Store;
-use crate::store::fixtures::{Collection, FixtureError, Fixtures};
+use crate::store::fixtures::{self, Fixtures, StateError};
 
 /// The longest session name accepted.
 const MAX_NAME_LENGTH: usize = 128;
@@ -21,10 +21,11 @@ const MAX_NAME_LENGTH: usize = 128;
 /// One copy of the state and the journal of the requests made on it.
 pub struct Session {
     name: Option<String>,
-    /// Requests read the store under the read lock for the length of one synchronous store
-    /// operation; a reset or a state replacement takes the write lock, so no request's
-    /// change is applied to a store that is being thrown away.
-    store: RwLock<Store>,
+    /// The current state. The lock is held only to copy or swap the pointer, or for one
+    /// write's few microseconds: a reader takes a snapshot and works on it unlocked, and a
+    /// writer that finds the state shared with a snapshot (or the fixtures) copies the
+    /// store's top (a few pointers; the store is persistent) and changes its own.
+    store: RwLock<Arc<Store>>,
     journal: Journal,
     /// Milliseconds since the registry's epoch.
     last_used: AtomicU64,
@@ -37,26 +38,46 @@ impl Session {
         self.name.as_deref()
     }
 
-    /// Runs `operation` on the current store. Never hold on to anything across an `.await`
-    /// inside it: it runs under the session's read lock.
-    pub fn with_store<R>(&self, operation: impl FnOnce(&Store) -> R) -> R {
-        operation(&self.store.read().unwrap_or_else(PoisonError::into_inner))
+    /// The current state, unaffected by later writes.
+    pub fn snapshot(&self) -> Arc<Store> {
+        self.store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Runs a read-only `operation` on a snapshot of the state.
+    pub fn read<R>(&self, operation: impl FnOnce(&Store) -> R) -> R {
+        operation(&self.snapshot())
+    }
+
+    /// Runs `operation` on the state itself: writes from concurrent requests apply one
+    /// after the other, and none is lost. Keep it synchronous and short.
+    pub fn write<R>(&self, operation: impl FnOnce(&mut Store) -> R) -> R {
+        let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
+        operation(Arc::make_mut(&mut store))
     }
 
     /// Replaces the whole state at once.
-    pub fn replace_store(&self, store: Store) {
+    pub fn replace_store(&self, store: Arc<Store>) {
         *self.store.write().unwrap_or_else(PoisonError::into_inner) = store;
     }
 
-    /// Replaces the state with the result of `build`, which sees the current state; all
-    /// under the write lock, so that no request slips in between.
-    pub fn rebuild_store<E>(
-        &self,
-        build: impl FnOnce(&Store) -> Result<Store, E>,
-    ) -> Result<(), E> {
-        let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
-        *store = build(&store)?;
-        Ok(())
+    /// Applies `change` to a copy of the state, off the lock, and swaps the result in; a
+    /// change is worked out again should a request write in between, so that its write is
+    /// not lost. After a few such races the change is applied under the lock.
+    fn change_aside(&self, change: impl Fn(&mut Store)) {
+        for _ in 0..3 {
+            let base = self.snapshot();
+            let mut next = Store::clone(&base);
+            change(&mut next);
+            let mut current = self.store.write().unwrap_or_else(PoisonError::into_inner);
+            if Arc::ptr_eq(&current, &base) {
+                *current = Arc::new(next);
+                return;
+            }
+        }
+        self.write(change);
     }
 
     pub fn journal(&self) -> &Journal {
@@ -103,8 +124,9 @@ pub struct Limits {
 
 /// Every session, and the fixtures new ones are made from.
 pub struct Sessions {
-    /// Kept pristine on purpose: every reset and every new session starts from it.
-    fixtures: RwLock<Arc<Fixtures>>,
+    /// The state the fixtures make, kept pristine on purpose: every reset and every new
+    /// session starts from it, sharing it until they write.
+    fixtures: RwLock<Arc<Store>>,
     default: Arc<Session>,
     named: DashMap<String, Arc<Session>>,
     /// Serialises opening sessions, so that the limit holds under concurrent first uses.
@@ -115,7 +137,7 @@ pub struct Sessions {
 
 impl Sessions {
     pub fn new(fixtures: Fixtures, limits: Limits) -> Self {
-        let fixtures = Arc::new(fixtures);
+        let fixtures = Arc::new(fixtures.store);
         let epoch = Instant::now();
         Self {
             default: Arc::new(Self::open(None, &fixtures, &limits, 0)),
@@ -127,10 +149,10 @@ impl Sessions {
         }
     }
 
-    fn open(name: Option<String>, fixtures: &Fixtures, limits: &Limits, now: u64) -> Session {
+    fn open(name: Option<String>, fixtures: &Arc<Store>, limits: &Limits, now: u64) -> Session {
         Session {
             name,
-            store: RwLock::new(Store::new(fixtures.clone())),
+            store: RwLock::new(fixtures.clone()),
             journal: Journal::new(limits.journal_size),
             last_used: AtomicU64::new(now),
             requests: AtomicU64::new(0),
@@ -202,8 +224,8 @@ impl Sessions {
         Ok(session)
     }
 
-    /// The fixtures every session starts from.
-    pub fn fixtures(&self) -> Arc<Fixtures> {
+    /// The state every session starts from.
+    pub fn fixtures(&self) -> Arc<Store> {
         self.fixtures
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -212,61 +234,38 @@ impl Sessions {
 
     /// Puts `session`'s state back to the fixtures.
     pub fn reset(&self, session: &Session) {
-        session.replace_store(Store::new((*self.fixtures()).clone()));
+        session.replace_store(self.fixtures());
     }
 
     /// New fixtures (from `--watch`): the default state resets and named sessions are
     /// discarded, so that every session's next request starts from the new files.
     pub fn reload(&self, fixtures: Fixtures) {
-        let fixtures = Arc::new(fixtures);
+        let fixtures = Arc::new(fixtures.store);
         *self
             .fixtures
             .write()
             .unwrap_or_else(PoisonError::into_inner) = fixtures.clone();
-        self.default.replace_store(Store::new((*fixtures).clone()));
+        self.default.replace_store(fixtures);
         self.named.clear();
     }
 
     /// Replaces `session`'s whole state with a `/_mock/state` object; nothing changes when
-    /// it is refused.
-    pub fn replace_state(&self, session: &Session, state: Value) -> Result<(), FixtureError> {
+    /// it is refused. Parsing and checking take long on a large state: call it on the
+    /// blocking pool, not on a request worker.
+    pub fn replace_state(&self, session: &Session, state: &[u8]) -> Result<(), StateError> {
         let fixtures = Fixtures::from_state(state)?;
-        session.replace_store(Store::new(fixtures));
+        session.replace_store(Arc::new(fixtures.store));
         Ok(())
     }
 
     /// Inserts or replaces (by `_id`) the documents of a partial state object such as
     /// `{"contacts": [...]}`, checked as fixtures are; nothing changes when one is refused.
-    pub fn upsert(&self, session: &Session, patch: Value) -> Result<(), FixtureError> {
-        let Value::Object(mut patch) = patch else {
-            // Refused, with the message of a state that is not an object.
-            return Fixtures::from_state(patch).map(drop);
-        };
-        for collection in Collection::ALL {
-            patch
-                .entry(collection.state_key())
-                .or_insert_with(|| Value::Array(Vec::new()));
-        }
-        // Checked alone first, so that an error names the document's place in the request.
-        let patch = Fixtures::from_state(Value::Object(patch))?.into_state();
-        session.rebuild_store(|store| {
-            let mut state = store.snapshot();
-            for collection in Collection::ALL {
-                let key = collection.state_key();
-                let (Some(current), Some(documents)) =
-                    (state[key].as_array_mut(), patch[key].as_array())
-                else {
-                    continue;
-                };
-                for document in documents {
-                    match current.iter_mut().find(|d| d["_id"] == document["_id"]) {
-                        Some(stored) => *stored = document.clone(),
-                        None => current.push(document.clone()),
-                    }
-                }
-            }
-            Fixtures::from_state(state).map(Store::new)
-        })
+    /// As [`Sessions::replace_state`], for the blocking pool: the documents are checked and
+    /// prepared before the session is touched, and the new state is built aside.
+    pub fn upsert(&self, session: &Session, patch: &[u8]) -> Result<(), StateError> {
+        let documents = fixtures::patch_documents(patch)?;
+        session.change_aside(|store| store.upsert(documents.clone()));
+        Ok(())
     }
 
     /// Ends the named session; `false` if there was none.
@@ -285,7 +284,7 @@ impl Sessions {
                 name: s.key().clone(),
                 requests: s.requests.load(Ordering::Relaxed),
                 idle_ms: now.saturating_sub(s.last_used.load(Ordering::Relaxed)),
-                counts: s.with_store(Store::counts),
+                counts: s.read(Store::counts),
             })
             .collect();
         sessions.sort_by(|a, b| a.name.cmp(&b.name));

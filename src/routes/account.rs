@@ -63,8 +63,9 @@ pub(crate) async fn login(
         let token = state.ids.login_token();
         let now = state.now();
         let site_url = site_url(&request);
+        let user_id = session.read(|store| store.check_credentials(&credentials))?;
         let login =
-            session.with_store(|store| store.login(&credentials, token, &now, &site_url))?;
+            session.write(|store| store.issue_login_token(&user_id, token, &now, &site_url))?;
         Ok(HttpResponse::Ok().json(json!({
             "status": "success",
             "data": { "userId": login.user_id, "authToken": login.token, "me": login.me },
@@ -123,13 +124,13 @@ pub(crate) async fn logout_get(
 }
 
 fn end_session(request: &HttpRequest, session: &Session) -> Result<HttpResponse, ApiError> {
-    let caller = session.with_store(|store| crate::auth::authenticate(request, store))?;
+    let caller = session.read(|store| crate::auth::authenticate(request, store))?;
     let token = request
         .headers()
         .get(AUTH_TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    session.with_store(|store| store.logout(&caller, token));
+    session.write(|store| store.logout(&caller, token));
     // Restivus' own answer, without the `success` key other routes add.
     Ok(HttpResponse::Ok().json(json!({
         "status": "success",
@@ -159,10 +160,10 @@ pub(crate) async fn me(
     session: web::ReqData<Arc<Session>>,
 ) -> HttpResponse {
     let answer = (|| {
-        let caller = session.with_store(|store| crate::auth::authenticate(&request, store))?;
+        let caller = session.read(|store| crate::auth::authenticate(&request, store))?;
         let site_url = site_url(&request);
         let mut info = session
-            .with_store(|store| store.me(&caller, &site_url))
+            .read(|store| store.me(&caller, &site_url))
             .ok_or(ApiError::Unauthorized)?;
         info.insert("success".to_owned(), Value::Bool(true));
         Ok(HttpResponse::Ok().json(info))

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, Scope, delete, get, patch, post, put, web};
 use serde::Serialize;
 use serde_json::Value;
@@ -14,8 +15,8 @@ use crate::mock::journal::{JournalFilter, JournalPage};
 use crate::mock::sessions::{Session, SessionSummary, Sessions};
 use crate::mock::watch::FixturesStatus;
 use crate::startup::AppState;
-use crate::store::Store;
-use crate::store::fixtures::FixtureError;
+use crate::store::fixtures::StateError;
+use crate::store::{StateWriter, Store};
 
 pub(crate) const TAG: &str = "Mock control";
 /// Where the control API lives.
@@ -119,23 +120,28 @@ fn changed(session: &Session) -> HttpResponse {
     HttpResponse::Ok().json(StateChanged {
         success: true,
         session: session.name().map(str::to_owned),
-        counts: session.with_store(Store::counts),
+        counts: session.read(Store::counts),
     })
 }
 
-/// Reads a state object from the body and hands it to `write` (`PUT` or `PATCH`).
+/// Reads a state object from the body and hands it to `write` (`PUT` or `PATCH`) on the
+/// blocking pool: parsing and checking a large state takes seconds, and no request worker
+/// (serving other sessions, or this one's readers) may wait on it.
 async fn write_state(
     request: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-    session: &Session,
-    write: fn(&Sessions, &Session, Value) -> Result<(), FixtureError>,
+    session: &Arc<Session>,
+    write: fn(&Sessions, &Session, &[u8]) -> Result<(), StateError>,
 ) -> HttpResponse {
     let answer = async {
         let bytes = body::read_bytes(request, payload, STATE_BODY_LIMIT).await?;
-        let body = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::Control(format!("the body must be a JSON state object: {e}")))?;
-        write(&state.sessions, session, body).map_err(|e| ApiError::Control(e.to_string()))?;
+        let sessions = state.sessions.clone();
+        let target = session.clone();
+        web::block(move || write(&sessions, &target, &bytes))
+            .await
+            .map_err(|e| ApiError::Control(format!("the state could not be written: {e}")))?
+            .map_err(|e| ApiError::Control(e.to_string()))?;
         Ok(changed(session))
     };
     state.respond(answer.await)
@@ -195,7 +201,15 @@ async fn reset(state: web::Data<AppState>, session: web::ReqData<Arc<Session>>) 
 )]
 #[get("/state")]
 async fn get_state(session: web::ReqData<Arc<Session>>) -> HttpResponse {
-    HttpResponse::Ok().json(session.with_store(Store::snapshot))
+    // Written from a snapshot a chunk at a time: writes made meanwhile are not in it, and a
+    // large state is never held twice in memory.
+    let mut writer = StateWriter::new(session.snapshot());
+    let chunks = futures_util::stream::iter(std::iter::from_fn(move || {
+        writer.next_chunk().map(Ok::<_, std::convert::Infallible>)
+    }));
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .streaming(chunks)
 }
 
 /// Replace the whole state

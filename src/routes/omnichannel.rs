@@ -73,7 +73,7 @@ pub(crate) async fn contacts_create(
             .map_err(|e| ApiError::InvalidParams(format!("request does not fit: {e}")))?;
         let id = state.ids.object_id();
         let now = state.now();
-        let id = session.with_store(|store| store.create_contact(id, body, &now))?;
+        let id = session.write(|store| store.create_contact(id, body, &now))?;
         Ok(success("contactId", Value::String(id)))
     };
     state.respond(answer.await)
@@ -117,7 +117,7 @@ pub(crate) async fn contacts_get(
             VIEW_LIVECHAT_CONTACT,
         )?;
         let contact = session
-            .with_store(|store| store.contact(&query.contact_id))
+            .read(|store| store.contact(&query.contact_id))
             .ok_or_else(|| ApiError::NotFound(RESOURCE_NOT_FOUND.to_owned()))?;
         Ok(success("contact", contact))
     })();
@@ -165,7 +165,7 @@ pub(crate) async fn contacts_search(
             VIEW_LIVECHAT_CONTACT,
         )?;
         let search = Search::new(query)?;
-        let page = session.with_store(|store| store.search_contacts(&search));
+        let page = session.read(|store| store.search_contacts(&search));
         Ok(HttpResponse::Ok().json(json!({
             "contacts": page.contacts,
             "count": search.count,
@@ -216,7 +216,7 @@ pub(crate) async fn contacts_check_existence(
             &state.schemas.check_existence,
             VIEW_LIVECHAT_CONTACT,
         )?;
-        let exists = session.with_store(|store| store.contact_exists(&query));
+        let exists = session.read(|store| store.contact_exists(&query));
         Ok(success("exists", Value::Bool(exists)))
     })();
     state.respond(answer)
@@ -268,7 +268,7 @@ pub(crate) async fn contacts_delete(
         )
         .await?;
         let now = state.now();
-        match session.with_store(|store| store.disable_contact(&body.contact_id, &now)) {
+        match session.write(|store| store.disable_contact(&body.contact_id, &now)) {
             Ok(()) => Ok(HttpResponse::Ok().json(json!({ "success": true }))),
             Err(ContactError::NotFound) => {
                 Err(ApiError::NotFound(ContactError::NotFound.to_string()))
@@ -324,7 +324,7 @@ pub(crate) async fn contacts_update(
         )
         .await?;
         let now = state.now();
-        let contact = session.with_store(|store| store.update_contact(body, &now))?;
+        let contact = session.write(|store| store.update_contact(body, &now))?;
         Ok(success("contact", contact))
     };
     state.respond(answer.await)
@@ -378,7 +378,7 @@ pub(crate) async fn contacts_conflicts(
         )
         .await?;
         let now = state.now();
-        let contact = session.with_store(|store| store.resolve_conflicts(body, &now))?;
+        let contact = session.write(|store| store.resolve_conflicts(body, &now))?;
         Ok(success("result", contact))
     };
     state.respond(answer.await)

@@ -7,11 +7,12 @@ use crate::helpers::*;
 /// The contact as the default fixtures hold it, normalised as the server loads it.
 fn fixture(id: &str) -> Value {
     let fixtures = rocketchat_mock::store::fixtures::Fixtures::built_in().unwrap();
-    fixtures
-        .contacts
+    fixtures.store.to_state()["contacts"]
+        .as_array()
+        .unwrap()
         .iter()
-        .find(|c| c.id() == id)
-        .map(|c| c.to_value())
+        .find(|c| c["_id"] == id)
+        .cloned()
         .unwrap()
 }
 
