@@ -6,12 +6,14 @@
 //! for a pointer swap; readers work on a snapshot, writers on the session's own copy
 //! (mock/sessions.rs), so no request waits on another's work.
 
+mod canonical;
 mod contacts;
 mod extended_json;
 pub mod fixtures;
 mod fold;
 mod index;
 mod state;
+mod text_column;
 mod users;
 
 use std::collections::HashMap;
@@ -150,9 +152,7 @@ impl Store {
                 definitions.upsert_custom_field(document, field);
             }
         }
-        for contact in documents.contacts {
-            self.contacts.upsert(contact);
-        }
+        self.contacts.extend(documents.contacts);
     }
 
     fn view(&self) -> View<'_> {

@@ -9,14 +9,15 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use imbl::{HashMap, OrdMap, OrdSet};
+use imbl::{OrdMap, OrdSet};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::fold::{FoldedValues, Needle};
-use super::index::MultiIndex;
-use crate::domain::contact::Contact;
+use super::index::{MultiIndex, UniqueIndex};
+use super::text_column::TextColumn;
+use crate::domain::contact::{Contact, ContactDocument};
 use crate::domain::request::CheckExistenceQuery;
 use crate::domain::rules::ContactError;
 use crate::domain::search::Search;
@@ -35,8 +36,6 @@ struct Inner {
     /// `Some(unknown)` when `contacts.search` lists the contact (enabled, `unknown` a
     /// boolean, and a name, an e-mail address or a phone number to match).
     listed: Option<bool>,
-    /// The name, e-mail addresses and phone numbers, case-folded for the text search.
-    values: FoldedValues,
 }
 
 impl StoredContact {
@@ -105,31 +104,60 @@ impl<'a> Keys<'a> {
 pub(crate) struct PreparedContact {
     contact: StoredContact,
     id: Arc<str>,
-    emails: Box<[Box<str>]>,
-    phones: Box<[Box<str>]>,
+    emails: Box<[Arc<str>]>,
+    phones: Box<[Arc<str>]>,
+    /// The name, e-mail addresses and phone numbers, case-folded for the text search.
+    values: FoldedValues,
 }
 
 impl PreparedContact {
     pub(crate) fn new(document: &Map<String, Value>) -> Self {
-        let keys = Keys::of(document);
+        let json = serde_json::value::to_raw_value(document).expect("a JSON map always serializes");
+        Self::stored(json, Keys::of(document))
+    }
+
+    /// A contact whose text is already the compact JSON the store writes (see
+    /// `canonical.rs`), stored as it is, with its keys read from its typed reading.
+    pub(crate) fn from_canonical(json: Box<RawValue>, reading: &ContactDocument) -> Self {
+        let keys = Keys {
+            id: &reading.id,
+            name: reading.name.as_deref(),
+            emails: reading
+                .emails
+                .iter()
+                .flatten()
+                .map(|e| e.address.as_str())
+                .collect(),
+            phones: reading
+                .phones
+                .iter()
+                .flatten()
+                .map(|p| p.phone_number.as_str())
+                .collect(),
+            enabled: reading.enabled != Some(false),
+            unknown: reading.unknown,
+        };
+        Self::stored(json, keys)
+    }
+
+    fn stored(json: Box<RawValue>, keys: Keys<'_>) -> Self {
         let values = FoldedValues::new(
             keys.name
                 .into_iter()
                 .chain(keys.emails.iter().copied())
                 .chain(keys.phones.iter().copied()),
         );
-        let json = serde_json::value::to_raw_value(document).expect("a JSON map always serializes");
         Self {
             id: Arc::from(keys.id),
-            emails: keys.emails.iter().map(|&e| Box::from(e)).collect(),
-            phones: keys.phones.iter().map(|&p| Box::from(p)).collect(),
+            emails: keys.emails.iter().map(|&e| Arc::from(e)).collect(),
+            phones: keys.phones.iter().map(|&p| Arc::from(p)).collect(),
             contact: StoredContact(Arc::new(Inner {
                 json,
                 name: keys.name.map(Arc::from),
                 enabled: keys.enabled,
                 listed: keys.listed(),
-                values,
             })),
+            values,
         }
     }
 }
@@ -148,11 +176,13 @@ type NameIndex = OrdSet<(Option<Arc<str>>, u64)>;
 pub(crate) struct Contacts {
     /// By position: loaded order, then creation order (MongoDB's natural order).
     slots: OrdMap<u64, StoredContact>,
-    by_id: HashMap<Arc<str>, u64>,
+    by_id: UniqueIndex,
     by_email: MultiIndex,
     by_phone: MultiIndex,
     /// The listed contacts, `[unknown: false, unknown: true]`.
     by_name: [NameIndex; 2],
+    /// The listed contacts' folded values, `[unknown: false, unknown: true]`.
+    text: [TextColumn; 2],
     next_position: u64,
 }
 
@@ -161,31 +191,94 @@ impl Contacts {
         self.slots.len()
     }
 
+    /// Adds every contact, in order, after the others (or in place of the one with its
+    /// `_id`). Into an empty collection, as loading a workspace does, the indexes are built
+    /// in bulk ([`Contacts::filled`]).
+    pub(crate) fn extend(&mut self, prepared: Vec<PreparedContact>) {
+        if self.slots.is_empty()
+            && prepared.len() >= BULK_FROM
+            && let Some(filled) = Self::filled(&prepared)
+        {
+            *self = filled;
+            return;
+        }
+        // Repeated `_id`s too (the loaders refuse them): one by one, the later replacing.
+        prepared.into_iter().for_each(|p| self.upsert(p));
+    }
+
+    /// The collection of `prepared` (at positions `0..`), every index built sorted and
+    /// filled in order, on three threads; `None` if an `_id` repeats.
+    fn filled(prepared: &[PreparedContact]) -> Option<Self> {
+        // Three builders of about equal work: the slots and the id and text indexes, the
+        // e-mail index, and the phone and name indexes.
+        let ((slots, by_id, text), by_email, (by_phone, by_name)) = std::thread::scope(|scope| {
+            let emails = scope.spawn(|| MultiIndex::of(prepared, |p| &p.emails));
+            let phones_and_names = scope.spawn(|| {
+                (
+                    MultiIndex::of(prepared, |p| &p.phones),
+                    [false, true].map(|unknown| name_index(prepared, unknown)),
+                )
+            });
+            let slots: OrdMap<u64, StoredContact> = (0u64..)
+                .zip(prepared.iter().map(|p| p.contact.clone()))
+                .collect();
+            let by_id = UniqueIndex::of(prepared.iter().map(|p| &p.id));
+            let text = [false, true].map(|unknown| {
+                TextColumn::of(
+                    (0..)
+                        .zip(prepared)
+                        .filter(|(_, p)| p.contact.0.listed == Some(unknown))
+                        .map(|(position, p)| (position, &p.values)),
+                )
+            });
+            let joined = "an index builder panicked";
+            (
+                (slots, by_id, text),
+                emails.join().expect(joined),
+                phones_and_names.join().expect(joined),
+            )
+        });
+        Some(Self {
+            slots,
+            by_id: by_id?,
+            by_email,
+            by_phone,
+            by_name,
+            text,
+            next_position: prepared.len() as u64,
+        })
+    }
+
     /// Adds a contact after the others, or replaces the one with its `_id` in its place.
     pub(crate) fn upsert(&mut self, prepared: PreparedContact) {
-        let position = match self.by_id.get(&prepared.id) {
-            Some(&position) => {
-                self.unindex(position);
-                position
-            }
+        let (position, before) = match self.by_id.get(&prepared.id) {
+            Some(position) => (position, self.unindex(position)),
             None => {
                 let position = self.next_position;
                 self.next_position += 1;
                 self.by_id.insert(prepared.id.clone(), position);
-                position
+                (position, None)
             }
         };
         self.index(position, &prepared);
+        // One chunk copy when the contact stays in its column, not a removal and an insert.
+        let after = prepared.contact.0.listed;
+        for unknown in [false, true] {
+            let now = (after == Some(unknown)).then_some(&prepared.values);
+            if now.is_some() || before == Some(unknown) {
+                self.text[usize::from(unknown)].put(position, now);
+            }
+        }
         self.slots.insert(position, prepared.contact);
     }
 
     /// Files the contact at `position` under its keys.
     fn index(&mut self, position: u64, prepared: &PreparedContact) {
         for email in &prepared.emails {
-            self.by_email.insert(email, position);
+            self.by_email.insert(email.clone(), position);
         }
         for phone in &prepared.phones {
-            self.by_phone.insert(phone, position);
+            self.by_phone.insert(phone.clone(), position);
         }
         let inner = &prepared.contact.0;
         if let Some(unknown) = inner.listed {
@@ -194,11 +287,10 @@ impl Contacts {
     }
 
     /// Takes the contact at `position` out of the secondary indexes (not out of `by_id`:
-    /// its `_id` never changes).
-    fn unindex(&mut self, position: u64) {
-        let Some(stored) = self.slots.get(&position).cloned() else {
-            return;
-        };
+    /// its `_id` never changes, nor out of the text column: the caller replaces it there);
+    /// returns where it was listed.
+    fn unindex(&mut self, position: u64) -> Option<bool> {
+        let stored = self.slots.get(&position).cloned()?;
         let document = stored.document();
         let keys = Keys::of(&document);
         for email in &keys.emails {
@@ -210,12 +302,13 @@ impl Contacts {
         if let Some(unknown) = stored.0.listed {
             self.by_name[usize::from(unknown)].remove(&(stored.0.name.clone(), position));
         }
+        stored.0.listed
     }
 
     /// The contact with this `_id`, deleted ones included.
     fn by_id(&self, id: &str) -> Option<&StoredContact> {
         let position = self.by_id.get(id)?;
-        self.slots.get(position)
+        self.slots.get(&position)
     }
 
     /// The enabled contact `id`.
@@ -262,10 +355,10 @@ impl Contacts {
             })
         };
         match (id, email, phone) {
-            (Some(id), None, None) => self.by_id.contains_key(id),
+            (Some(id), None, None) => self.by_id.get(id).is_some(),
             (None, Some(email), None) => self.by_email.positions(email).next().is_some(),
             (None, None, Some(phone)) => self.by_phone.positions(phone).next().is_some(),
-            (Some(id), _, _) => self.by_id.get(id).is_some_and(|&p| check(p)),
+            (Some(id), _, _) => self.by_id.get(id).is_some_and(check),
             (None, Some(email), Some(_)) => self.by_email.positions(email).any(check),
             (None, None, None) => !self.slots.is_empty(),
         }
@@ -300,16 +393,13 @@ impl Contacts {
                 };
             }
             (_, order) => {
-                let needle = Needle::new(text);
                 let mut found: Vec<(Option<Arc<str>>, u64)> = if text.is_empty() {
                     index.iter().cloned().collect()
                 } else {
-                    self.slots
-                        .iter()
-                        .filter(|(_, c)| {
-                            c.0.listed == Some(search.unknown()) && c.0.values.contains(&needle)
-                        })
-                        .map(|(p, c)| (c.0.name.clone(), *p))
+                    self.text[usize::from(search.unknown())]
+                        .matching(&Needle::new(text))
+                        .into_iter()
+                        .filter_map(|p| Some((self.slots.get(&p)?.0.name.clone(), p)))
                         .collect()
                 };
                 total = found.len();
@@ -351,6 +441,38 @@ impl Contacts {
     }
 }
 
+/// From this many contacts, an empty collection is filled in bulk ([`Contacts::extend`]).
+const BULK_FROM: usize = 4096;
+
+/// The name index of the contacts at positions `0..` listed with this `unknown`, built
+/// sorted: filling a B-tree in key order touches one path at a time.
+fn name_index(prepared: &[PreparedContact], unknown: bool) -> NameIndex {
+    // Sorted with each name's first bytes alongside: most comparisons end there, without
+    // reading two names from memory. The order is the names' own: a shorter prefix sorts
+    // first either way, and equal prefixes compare the names.
+    let mut names: Vec<(u64, Option<Arc<str>>, u64)> = (0..)
+        .zip(prepared)
+        .filter(|(_, p)| p.contact.0.listed == Some(unknown))
+        .map(|(position, p)| {
+            let name = p.contact.0.name.clone();
+            (name.as_deref().map_or(0, head), name, position)
+        })
+        .collect();
+    names.sort_unstable_by(|a, b| {
+        // A missing name sorts before every name, the empty one included.
+        (a.1.is_some(), a.0, &a.1, a.2).cmp(&(b.1.is_some(), b.0, &b.1, b.2))
+    });
+    names.into_iter().map(|(_, name, p)| (name, p)).collect()
+}
+
+/// A text's first eight bytes, zero-padded, as a number that orders as they do.
+fn head(text: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = text.len().min(8);
+    bytes[..n].copy_from_slice(&text.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
+}
+
 /// The name index backwards, ties still in natural order: MongoDB sorts `{name: -1}` and
 /// keeps equal names in the order it found them.
 fn descending_names(index: &NameIndex) -> impl Iterator<Item = u64> + '_ {
@@ -371,3 +493,6 @@ fn descending_names(index: &NameIndex) -> impl Iterator<Item = u64> + '_ {
         run.pop()
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,9 @@ use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{Definition, Documents, PreparedContact, Store, UserSlot, extended_json};
+mod split;
+
+use super::{Definition, Documents, PreparedContact, Store, UserSlot, canonical, extended_json};
 use crate::domain::contact::ContactDocument;
 use crate::domain::rules::CustomField;
 use crate::domain::workspace::{CustomFieldDefinition, Permission, User};
@@ -147,7 +149,7 @@ pub enum StateError {
 impl Fixtures {
     pub fn built_in() -> Result<Self, FixtureError> {
         let documents = read_documents(Collection::file_name, |collection| {
-            Ok(Some(collection.built_in().to_owned()))
+            Ok(Some(Text::Memory(collection.built_in())))
         })?;
         Ok(Self {
             origin: Origin {
@@ -167,8 +169,8 @@ impl Fixtures {
         let mut missing = Vec::new();
         let documents = read_documents(Collection::file_name, |collection| {
             let path = dir.join(collection.file_name());
-            match std::fs::read_to_string(&path) {
-                Ok(text) => Ok(Some(text)),
+            match std::fs::File::open(&path) {
+                Ok(file) => Ok(Some(Text::File { path, file })),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     missing.push(collection);
                     Ok(None)
@@ -257,7 +259,7 @@ fn read_state(body: &[u8], complete: bool) -> Result<Documents, StateError> {
         Ok(arrays
             .iter()
             .find(|(c, _)| *c == collection)
-            .map(|(_, raw)| raw.get().to_owned()))
+            .map(|(_, raw)| Text::Memory(raw.get())))
     })?)
 }
 
@@ -313,9 +315,9 @@ fn json_kind(value: &Value) -> &'static str {
 
 /// Reads every collection's text (`None`: the collection is absent) and checks its
 /// documents, collection by collection in [`Collection::ALL`] order.
-fn read_documents(
+fn read_documents<'a>(
     label: fn(Collection) -> &'static str,
-    mut read: impl FnMut(Collection) -> Result<Option<String>, FixtureError>,
+    mut read: impl FnMut(Collection) -> Result<Option<Text<'a>>, FixtureError>,
 ) -> Result<Documents, FixtureError> {
     let mut documents = Documents::default();
     for collection in Collection::ALL {
@@ -325,21 +327,27 @@ fn read_documents(
         let file = label(collection);
         match collection {
             Collection::Users => {
-                documents.users =
-                    checked::<User, _>(file, &text, |map, user| Ok(UserSlot::new(map, user)))?;
+                documents.users = checked::<User, _>(file, text, no_shortcut, |map, user| {
+                    Ok(UserSlot::new(map, user))
+                })?;
             }
             Collection::Permissions => {
                 documents.permissions =
-                    checked::<Permission, _>(file, &text, |map, permission| Ok((map, permission)))?;
+                    checked::<Permission, _>(file, text, no_shortcut, |map, permission| {
+                        Ok((map, permission))
+                    })?;
             }
             Collection::Contacts => {
-                documents.contacts = checked::<ContactDocument, _>(file, &text, |map, _| {
-                    Ok(PreparedContact::new(&map))
-                })?;
+                documents.contacts =
+                    checked::<ContactDocument, _>(file, text, canonical_contact, |map, _| {
+                        Ok(PreparedContact::new(&map))
+                    })?;
             }
             Collection::CustomFields => {
                 let definitions =
-                    checked::<CustomFieldDefinition, _>(file, &text, |map, d| Ok((map, d)))?;
+                    checked::<CustomFieldDefinition, _>(file, text, no_shortcut, |map, d| {
+                        Ok((map, d))
+                    })?;
                 documents.custom_fields = custom_fields(file, definitions)?;
             }
         }
@@ -347,71 +355,182 @@ fn read_documents(
     Ok(documents)
 }
 
-/// Below this many documents a file is read on one thread: starting threads would cost
-/// more than it saves (the built-in workspace starts in milliseconds).
-const PARALLEL_FROM: usize = 4096;
+/// A shortcut for a document already in the form the store keeps: returns it read and
+/// prepared, or hands the text back for the full path.
+type Shortcut<P> = fn(&RawValue) -> Option<(Box<str>, P)>;
 
-/// Splits the JSON array `text` into its documents, then normalises each and checks it
-/// against `T`, refusing duplicate `_id`s, and hands the normalised document and its typed
-/// reading to `prepare`. The first problem, in document order, is the one reported.
+/// No shortcut: every document takes the full path.
+fn no_shortcut<P>(_: &RawValue) -> Option<(Box<str>, P)> {
+    None
+}
+
+/// Where a collection's JSON array is read from.
+enum Text<'a> {
+    File { path: PathBuf, file: std::fs::File },
+    Memory(&'a str),
+}
+
+impl Text<'_> {
+    /// The whole text, for the one reading that says exactly what is wrong with it.
+    fn whole(self) -> Result<String, FixtureError> {
+        match self {
+            Self::File { path, mut file } => {
+                use std::io::{Read, Seek};
+                let mut text = String::new();
+                file.rewind()
+                    .and_then(|_| file.read_to_string(&mut text))
+                    .map_err(|source| FixtureError::Read {
+                        file: path.display().to_string(),
+                        source,
+                    })?;
+                Ok(text)
+            }
+            Self::Memory(text) => Ok(text.to_owned()),
+        }
+    }
+}
+
+/// Reads the JSON array `text` document by document, normalises each and checks it against
+/// `T`, refusing duplicate `_id`s, and hands the normalised document and its typed reading
+/// to `prepare`. The first problem, in document order, is the one reported.
+///
+/// `shortcut` may take a document first; it must accept only what the full path would
+/// accept and prepare it the same way (the contacts' one is proven so by tests).
 fn checked<T: DeserializeOwned, P: Send>(
     file: &str,
-    text: &str,
+    text: Text<'_>,
+    shortcut: Shortcut<P>,
     prepare: impl Fn(Map<String, Value>, T) -> Result<P, String> + Sync,
 ) -> Result<Vec<P>, FixtureError> {
-    let elements = elements(file, text)?;
-    let one = |index: usize, raw: &RawValue| -> Result<(Box<str>, P), FixtureError> {
-        check_one(file, index, raw, &prepare)
+    let one = |index: usize, raw: &RawValue| match shortcut(raw) {
+        Some(done) => Ok(done),
+        None => check_one(file, index, raw, &prepare),
     };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let results: Vec<Result<(Box<str>, P), FixtureError>> =
-        if threads < 2 || elements.len() < PARALLEL_FROM {
-            elements
-                .iter()
+    let results = match streamed(file, &text, &one)? {
+        Some(results) => results,
+        // Not well-formed JSON: read whole, for serde_json's exact message and position.
+        None => {
+            let text = text.whole()?;
+            elements(file, &text)?
+                .into_iter()
                 .enumerate()
-                .map(|(i, raw)| one(i, raw))
+                .map(|(index, raw)| one(index, raw))
                 .collect()
-        } else {
-            let size = elements.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let parts: Vec<_> = elements
-                    .chunks(size)
-                    .enumerate()
-                    .map(|(n, part)| {
-                        scope.spawn(move || {
-                            part.iter()
-                                .enumerate()
-                                .map(|(i, raw)| one(n * size + i, raw))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                parts
-                    .into_iter()
-                    .flat_map(|part| part.join().expect("a fixture reader panicked"))
-                    .collect()
-            })
-        };
+        }
+    };
     let mut seen = HashSet::with_capacity(results.len());
     let mut prepared = Vec::with_capacity(results.len());
     for (index, result) in results.into_iter().enumerate() {
         let (id, document) = result?;
-        if !seen.insert(id) {
-            let id = elements[index];
+        if seen.contains(&id) {
             return Err(FixtureError::Document {
                 file: file.to_owned(),
                 index,
-                id: raw_id_label(id),
+                id: id_label(&Value::String(id.into())),
                 problem: "another document has the same _id".to_owned(),
             });
         }
+        seen.insert(id);
         prepared.push(document);
     }
     Ok(prepared)
 }
 
+/// Below this size a text is read on one thread: starting threads would cost more than it
+/// saves (the built-in workspace starts in milliseconds).
+const PARALLEL_FROM: u64 = 1 << 20;
+
+type Checked<P> = Result<(Box<str>, P), FixtureError>;
+
+/// Every document's result, read streaming and checked on every core; `None` when the
+/// text is not a well-formed JSON array (nothing else is known then).
+fn streamed<P: Send>(
+    file: &str,
+    text: &Text<'_>,
+    one: &(impl Fn(usize, &RawValue) -> Checked<P> + Sync),
+) -> Result<Option<Vec<Checked<P>>>, FixtureError> {
+    // A batch's results, `None` when one of its texts is not JSON.
+    let batch_results = |batch: split::Batch| -> (usize, Option<Vec<Checked<P>>>) {
+        let results = (batch.first..)
+            .zip(batch.elements())
+            .map(|(index, bytes)| {
+                let text = std::str::from_utf8(bytes).ok()?;
+                let raw: &RawValue = serde_json::from_str(text).ok()?;
+                Some(one(index, raw))
+            })
+            .collect();
+        (batch.first, results)
+    };
+    let (reader, size): (Box<dyn std::io::Read + Send + '_>, u64) = match text {
+        Text::File { file, .. } => (
+            Box::new(file),
+            file.metadata().map_or(u64::MAX, |m| m.len()),
+        ),
+        Text::Memory(text) => (Box::new(text.as_bytes()), text.len() as u64),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut batches: Vec<(usize, Option<Vec<Checked<P>>>)> = Vec::new();
+    let split = if threads < 2 || size < PARALLEL_FROM {
+        split::split(reader, |batch| batches.push(batch_results(batch)))
+    } else {
+        // This thread reads and splits; the others check what it hands over, a few
+        // batches behind at most, so memory stays flat however large the file.
+        let (send, receive) = std::sync::mpsc::sync_channel::<split::Batch>(threads * 2);
+        let receive = std::sync::Mutex::new(receive);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let next = receive.lock().map(|r| r.recv());
+                            let Ok(Ok(batch)) = next else { break };
+                            done.push(batch_results(batch));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            let split = split::split(reader, |batch| {
+                // The workers only stop when this sender is dropped.
+                send.send(batch)
+                    .expect("fixture readers outlive the reading");
+            });
+            drop(send);
+            for worker in workers {
+                batches.extend(worker.join().expect("a fixture reader panicked"));
+            }
+            split
+        })
+    };
+    match split {
+        Ok(_) => {}
+        Err(split::SplitError::Io(source)) => {
+            return Err(FixtureError::Read {
+                file: match text {
+                    Text::File { path, .. } => path.display().to_string(),
+                    Text::Memory(_) => file.to_owned(),
+                },
+                source,
+            });
+        }
+        Err(split::SplitError::Malformed) => return Ok(None),
+    }
+    batches.sort_unstable_by_key(|(first, _)| *first);
+    let mut results = Vec::new();
+    for (_, batch) in batches {
+        let Some(batch) = batch else { return Ok(None) };
+        results.extend(batch);
+    }
+    Ok(Some(results))
+}
+
 /// The array's elements as texts; a file that is not an array is refused naming what it is.
 fn elements<'a>(file: &str, text: &'a str) -> Result<Vec<&'a RawValue>, FixtureError> {
+    // One pass for the usual case; a text it refuses is read again to say exactly why.
+    if let Ok(elements) = serde_json::from_str(text) {
+        return Ok(elements);
+    }
     let json = |source| FixtureError::Json {
         file: file.to_owned(),
         source,
@@ -424,6 +543,28 @@ fn elements<'a>(file: &str, text: &'a str) -> Result<Vec<&'a RawValue>, FixtureE
         });
     }
     serde_json::from_str(whole.get()).map_err(json)
+}
+
+/// A contact whose text is compact JSON as the store writes it, with no Extended JSON in it
+/// (nothing to normalise) and whose typed reading succeeds: the generator's output and most
+/// large files. Such a text is stored as it is, never parsed into a tree.
+fn canonical_contact(raw: &RawValue) -> Option<(Box<str>, PreparedContact)> {
+    let text = raw.get();
+    // `"$` finds every Extended JSON wrapper (and, harmlessly, some strings starting with $).
+    if !text.starts_with('{')
+        || memchr::memmem::find(text.as_bytes(), b"\"$").is_some()
+        || !canonical::is_canonical(text)
+    {
+        return None;
+    }
+    // A failed reading takes the full path, which says what is wrong, naming the field.
+    let reading = serde_json::from_str::<ContactDocument>(text).ok()?;
+    // Serializing a raw value copies its text as it is.
+    let stored = serde_json::value::to_raw_value(raw).ok()?;
+    Some((
+        reading.id.as_str().into(),
+        PreparedContact::from_canonical(stored, &reading),
+    ))
 }
 
 /// One document: normalised, checked, prepared; with its `_id` for the duplicate check.
@@ -483,15 +624,6 @@ fn id_label(id: &Value) -> String {
     }
 }
 
-/// [`id_label`] of a document's text.
-fn raw_id_label(raw: &RawValue) -> String {
-    let document: Value = serde_json::from_str(raw.get()).unwrap_or_default();
-    document
-        .get("_id")
-        .map(|id| id_label(id.get("$oid").unwrap_or(id)))
-        .unwrap_or_default()
-}
-
 /// Compiles each definition's `regexp`, once, at load time.
 fn custom_fields(
     file: &str,
@@ -522,4 +654,144 @@ fn custom_fields(
             ))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// The full path for a contact, as `read_documents` runs it.
+    fn full(raw: &RawValue) -> Result<(Box<str>, PreparedContact), FixtureError> {
+        check_one::<ContactDocument, _>("contacts.json", 0, raw, &|map, _| {
+            Ok(PreparedContact::new(&map))
+        })
+    }
+
+    fn field_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            Just(json!(1.5)),
+            "[a-z\"\\\\/é\n]{0,5}".prop_map(Value::from),
+            Just(json!([{"address": "a@x.io"}, {"address": 7}])),
+            Just(json!([{"phoneNumber": "+1 555"}])),
+            Just(json!({"$date": "2024-01-01T00:00:00Z"})),
+            Just(json!({"k": {"nested": [1, "two"]}})),
+        ]
+    }
+
+    fn document() -> impl Strategy<Value = Value> {
+        let keys = prop::sample::select(vec![
+            "name",
+            "emails",
+            "phones",
+            "unknown",
+            "enabled",
+            "customFields",
+            "createdAt",
+            "extra",
+            "$weird",
+        ]);
+        (
+            prop_oneof![
+                Just(json!("c1")),
+                Just(json!(1)),
+                Just(json!({"$oid": "0a"}))
+            ],
+            proptest::collection::vec((keys, field_value()), 0..6),
+        )
+            .prop_map(|(id, fields)| {
+                let mut document = Map::new();
+                document.insert("_id".into(), id);
+                for (key, value) in fields {
+                    document.insert(key.into(), value);
+                }
+                Value::Object(document)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        /// The contacts' shortcut takes a document only when the full path would take it,
+        /// and stores exactly what the full path stores, under the same keys.
+        #[test]
+        fn the_shortcut_agrees_with_the_full_path(
+            document in document(),
+            spaced in any::<bool>(),
+            repeated in any::<bool>(),
+        ) {
+            let mut text = serde_json::to_string(&document).unwrap();
+            if spaced {
+                text = text.replacen("\":", "\": ", 1);
+            }
+            if repeated && text.len() > 2 {
+                // A repeated key, which parsing keeps once.
+                text.insert_str(1, "\"name\":\"first\",");
+            }
+            let raw: &RawValue = serde_json::from_str(&text).unwrap();
+            if let Some((id, prepared)) = canonical_contact(raw) {
+                let (full_id, full_prepared) = full(raw)
+                    .unwrap_or_else(|e| panic!("the full path refuses {text}: {e}"));
+                prop_assert_eq!(id, full_id);
+                prop_assert_eq!(format!("{prepared:?}"), format!("{full_prepared:?}"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_generators_documents_take_the_shortcut() {
+        let document = json!({
+            "_id": "c1", "name": "Ana \"Nana\" Silva", "emails": [{"address": "ana@x.io"}],
+            "phones": [{"phoneNumber": "+55 11"}], "unknown": false, "channels": [],
+            "customFields": {"cpf": "1"}, "createdAt": "2024-01-01T00:00:00.000Z"
+        });
+        let text = serde_json::to_string(&document).unwrap();
+        let raw: &RawValue = serde_json::from_str(&text).unwrap();
+        let (id, prepared) = canonical_contact(raw).expect("a canonical contact");
+        assert_eq!(&*id, "c1");
+        assert_eq!(
+            format!("{prepared:?}"),
+            format!("{:?}", full(raw).unwrap().1)
+        );
+    }
+
+    /// A well-formed file whose documents the splitter cannot take, and a malformed one:
+    /// the answer is serde_json's, with the position in the file.
+    #[test]
+    fn a_malformed_file_is_refused_naming_the_place() {
+        let refused = |text: &'static str| {
+            checked::<ContactDocument, _>(
+                "contacts.json",
+                Text::Memory(text),
+                canonical_contact,
+                |map, _| Ok(PreparedContact::new(&map)),
+            )
+            .map(|v| v.len())
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(refused(r#"[{"_id":"a"},{"_id":"b"}]"#), Ok(2));
+        assert_eq!(
+            refused("[{\"_id\":\"a\"},\n {\"_id\": }]"),
+            Err("contacts.json: not valid JSON: expected value at line 2 column 10".to_owned())
+        );
+        assert_eq!(
+            refused(r#"{"_id":"a"}"#),
+            Err("contacts.json: must be a JSON array of documents, found an object".to_owned())
+        );
+        assert_eq!(
+            refused(r#"[{"_id":"a"},{"_id":"a"}]"#),
+            Err(
+                r#"contacts.json, document 1 (_id "a"): another document has the same _id"#
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            refused(r#"[{"_id":"a","name":1}]"#),
+            Err(r#"contacts.json, document 0 (_id "a"): name: invalid type: integer `1`, expected a string"#.to_owned())
+        );
+    }
 }

@@ -81,7 +81,19 @@ impl FoldedValues {
         }
     }
 
-    /// Does one of the values contain the folded pattern?
+    /// The folded values, end to end.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Where each value ends in [`Self::text`].
+    pub(crate) fn ends(&self) -> &[u32] {
+        &self.ends
+    }
+
+    /// Does one of the values contain the folded pattern? (The store searches a whole
+    /// column at once, text_column.rs; this is the one-contact statement of it.)
+    #[cfg(test)]
     pub(crate) fn contains(&self, needle: &Needle) -> bool {
         let text = self.text.as_bytes();
         let mut start = 0;
@@ -104,6 +116,16 @@ impl Needle {
         let folded = fold(text);
         let finder = memchr::memmem::Finder::new(folded.as_bytes()).into_owned();
         Self { folded, finder }
+    }
+
+    /// The folded pattern's length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.folded.len()
+    }
+
+    /// Where the folded pattern first occurs in `haystack` (folded text).
+    pub(crate) fn find(&self, haystack: &[u8]) -> Option<usize> {
+        self.finder.find(haystack)
     }
 }
 

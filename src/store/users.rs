@@ -80,7 +80,7 @@ impl Users {
         let user = slot.user();
         let apply = |index: &mut MultiIndex, key: &str| {
             if insert {
-                index.insert(key, position);
+                index.insert(Arc::from(key), position);
             } else {
                 index.remove(key, position);
             }
