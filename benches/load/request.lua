@@ -1,18 +1,20 @@
 -- wrk script for rocketchat-mock's load benchmark (benches/load/bench.py sets the variables).
---   BENCH_PATH       the route, e.g. /api/v1/omnichannel/contacts.update
+--   BENCH_METHOD     the method (default POST)
+--   BENCH_PATH       the route and query, e.g. /api/v1/omnichannel/contacts.update
 --   BENCH_USER       X-User-Id and X-Auth-Token as "id:token"; empty sends no credentials
---   BENCH_BODY       the JSON body; %s in it becomes a contact _id
+--   BENCH_BODY       the JSON body; %s in it becomes a contact _id; empty sends no body
 --   BENCH_CONTACTS   how many generated contacts to spread the requests over (0: body as is)
 -- Generated contact number i has the _id string.format("%024x", i + 1)
 -- (src/bin/rocketchat-mock-fixtures.rs).
 
 local path = os.getenv("BENCH_PATH")
 local user = os.getenv("BENCH_USER") or ""
-local body = os.getenv("BENCH_BODY")
+local body = os.getenv("BENCH_BODY") or ""
 local contacts = tonumber(os.getenv("BENCH_CONTACTS") or "0")
+if body == "" then body = nil end
 
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
+wrk.method = os.getenv("BENCH_METHOD") or "POST"
+if body then wrk.headers["Content-Type"] = "application/json" end
 local id, token = user:match("^([^:]+):(.+)$")
 if id then
   wrk.headers["X-User-Id"] = id
