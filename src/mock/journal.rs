@@ -226,8 +226,13 @@ impl Journal {
         // Concurrent requests finish out of order; keep the journal ordered by arrival.
         let at = entries.partition_point(|e| e.id < entry.id);
         entries.insert(at, entry);
-        if entries.len() > self.capacity {
-            entries.pop_front();
+        let evicted = (entries.len() > self.capacity)
+            .then(|| entries.pop_front())
+            .flatten();
+        // The evicted entry's bytes are freed after the lock is released: every other
+        // request of the session records through this lock.
+        drop(entries);
+        if evicted.is_some() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
