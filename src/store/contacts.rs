@@ -36,6 +36,20 @@ struct Inner {
     /// `Some(unknown)` when `contacts.search` lists the contact (enabled, `unknown` a
     /// boolean, and a name, an e-mail address or a phone number to match).
     listed: Option<bool>,
+    /// The e-mail addresses, then the phone numbers: the keys it is filed under, the same
+    /// strings the indexes hold, kept so that a write unfiles it without parsing it.
+    keys: Box<[Arc<str>]>,
+    emails: usize,
+}
+
+impl Inner {
+    fn emails(&self) -> &[Arc<str>] {
+        &self.keys[..self.emails]
+    }
+
+    fn phones(&self) -> &[Arc<str>] {
+        &self.keys[self.emails..]
+    }
 }
 
 impl StoredContact {
@@ -104,8 +118,6 @@ impl<'a> Keys<'a> {
 pub(crate) struct PreparedContact {
     contact: StoredContact,
     id: Arc<str>,
-    emails: Box<[Arc<str>]>,
-    phones: Box<[Arc<str>]>,
     /// The name, e-mail addresses and phone numbers, case-folded for the text search.
     values: FoldedValues,
 }
@@ -149,13 +161,18 @@ impl PreparedContact {
         );
         Self {
             id: Arc::from(keys.id),
-            emails: keys.emails.iter().map(|&e| Arc::from(e)).collect(),
-            phones: keys.phones.iter().map(|&p| Arc::from(p)).collect(),
             contact: StoredContact(Arc::new(Inner {
                 json,
                 name: keys.name.map(Arc::from),
                 enabled: keys.enabled,
                 listed: keys.listed(),
+                keys: keys
+                    .emails
+                    .iter()
+                    .chain(&keys.phones)
+                    .map(|&k| Arc::from(k))
+                    .collect(),
+                emails: keys.emails.len(),
             })),
             values,
         }
@@ -212,10 +229,10 @@ impl Contacts {
         // Three builders of about equal work: the slots and the id and text indexes, the
         // e-mail index, and the phone and name indexes.
         let ((slots, by_id, text), by_email, (by_phone, by_name)) = std::thread::scope(|scope| {
-            let emails = scope.spawn(|| MultiIndex::of(prepared, |p| &p.emails));
+            let emails = scope.spawn(|| MultiIndex::of(prepared, |p| p.contact.0.emails()));
             let phones_and_names = scope.spawn(|| {
                 (
-                    MultiIndex::of(prepared, |p| &p.phones),
+                    MultiIndex::of(prepared, |p| p.contact.0.phones()),
                     [false, true].map(|unknown| name_index(prepared, unknown)),
                 )
             });
@@ -274,10 +291,10 @@ impl Contacts {
 
     /// Files the contact at `position` under its keys.
     fn index(&mut self, position: u64, prepared: &PreparedContact) {
-        for email in &prepared.emails {
+        for email in prepared.contact.0.emails() {
             self.by_email.insert(email.clone(), position);
         }
-        for phone in &prepared.phones {
+        for phone in prepared.contact.0.phones() {
             self.by_phone.insert(phone.clone(), position);
         }
         let inner = &prepared.contact.0;
@@ -291,12 +308,10 @@ impl Contacts {
     /// returns where it was listed.
     fn unindex(&mut self, position: u64) -> Option<bool> {
         let stored = self.slots.get(&position).cloned()?;
-        let document = stored.document();
-        let keys = Keys::of(&document);
-        for email in &keys.emails {
+        for email in stored.0.emails() {
             self.by_email.remove(email, position);
         }
-        for phone in &keys.phones {
+        for phone in stored.0.phones() {
             self.by_phone.remove(phone, position);
         }
         if let Some(unknown) = stored.0.listed {
@@ -346,12 +361,11 @@ impl Contacts {
         // The schema sends one of the three; should several come, all must hold, checked
         // on the contacts the most selective one finds.
         let check = |position: u64| {
+            let found = |keys: &[Arc<str>], key: &str| keys.iter().any(|k| **k == *key);
             self.slots.get(&position).is_some_and(|stored| {
-                let document = stored.document();
-                let keys = Keys::of(&document);
-                id.is_none_or(|id| keys.id == id)
-                    && email.is_none_or(|e| keys.emails.contains(&e))
-                    && phone.is_none_or(|p| keys.phones.contains(&p))
+                id.is_none_or(|id| self.by_id.get(id) == Some(position))
+                    && email.is_none_or(|e| found(stored.0.emails(), e))
+                    && phone.is_none_or(|p| found(stored.0.phones(), p))
             })
         };
         match (id, email, phone) {
@@ -371,9 +385,7 @@ impl Contacts {
     /// costs the page; with a text, the folded keys of the listed contacts are scanned. Any
     /// other order parses the matching documents and sorts them as the reference does.
     pub(crate) fn search(&self, search: &Search) -> (Vec<StoredContact>, usize) {
-        let Some(text) = search.text() else {
-            return (Vec::new(), 0);
-        };
+        let text = search.text();
         let (offset, limit) = search.page();
         let index = &self.by_name[usize::from(search.unknown())];
         let positions: Vec<u64>;

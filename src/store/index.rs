@@ -43,8 +43,8 @@ impl MultiIndex {
         self.entries.insert((hash(&key), key, position));
     }
 
-    pub(crate) fn remove(&mut self, key: &str, position: u64) {
-        self.entries.remove(&(hash(key), Arc::from(key), position));
+    pub(crate) fn remove(&mut self, key: &Arc<str>, position: u64) {
+        self.entries.remove(&(hash(key), key.clone(), position));
     }
 
     /// The positions filed under `key`, in ascending order, each once.
@@ -111,7 +111,7 @@ mod tests {
         assert_eq!(found(&index, "a@x"), [0, 1, 3]);
         assert_eq!(found(&index, "A@x"), [3]);
         assert_eq!(found(&index, "a@"), Vec::<u64>::new());
-        index.remove("a@x", 1);
+        index.remove(&"a@x".into(), 1);
         index.insert("b@x".into(), 7);
         assert_eq!(found(&index, "a@x"), [0, 3]);
         assert_eq!(found(&index, "b@x"), [0, 7]);

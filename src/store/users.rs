@@ -82,7 +82,7 @@ impl Users {
             if insert {
                 index.insert(Arc::from(key), position);
             } else {
-                index.remove(key, position);
+                index.remove(&Arc::from(key), position);
             }
         };
         if let Some(username) = &user.username {
