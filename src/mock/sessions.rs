@@ -58,9 +58,14 @@ impl Session {
         operation(Arc::make_mut(&mut store))
     }
 
-    /// Replaces the whole state at once.
+    /// Replaces the whole state at once. The old state is freed after the lock is released,
+    /// and off the caller's thread (see [`retire`]).
     pub fn replace_store(&self, store: Arc<Store>) {
-        *self.store.write().unwrap_or_else(PoisonError::into_inner) = store;
+        let old = std::mem::replace(
+            &mut *self.store.write().unwrap_or_else(PoisonError::into_inner),
+            store,
+        );
+        retire(old);
     }
 
     /// Applies `change` to a copy of the state, off the lock, and swaps the result in; a
@@ -197,9 +202,17 @@ impl Sessions {
             return Ok(session);
         }
         let _opening = self.opening.lock().unwrap_or_else(PoisonError::into_inner);
-        // Expired sessions make room (and the one asked for, if it expired, starts afresh).
-        self.named
-            .retain(|_, session| !self.is_expired(session, now));
+        // Expired sessions make room (and the one asked for, if it expired, starts afresh);
+        // their states are freed off this worker.
+        let mut expired = Vec::new();
+        self.named.retain(|_, session| {
+            let keep = !self.is_expired(session, now);
+            if !keep {
+                expired.push(session.clone());
+            }
+            keep
+        });
+        retire(expired);
         if let Some(session) = self.named.get(name).map(|s| s.clone()) {
             session.touch(now);
             return Ok(session);
@@ -241,12 +254,17 @@ impl Sessions {
     /// discarded, so that every session's next request starts from the new files.
     pub fn reload(&self, fixtures: Fixtures) {
         let fixtures = Arc::new(fixtures.store);
-        *self
-            .fixtures
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = fixtures.clone();
+        let old = std::mem::replace(
+            &mut *self
+                .fixtures
+                .write()
+                .unwrap_or_else(PoisonError::into_inner),
+            fixtures.clone(),
+        );
         self.default.replace_store(fixtures);
+        let named: Vec<Arc<Session>> = self.named.iter().map(|s| s.value().clone()).collect();
         self.named.clear();
+        retire((old, named));
     }
 
     /// Replaces `session`'s whole state with a `/_mock/state` object; nothing changes when
@@ -270,7 +288,7 @@ impl Sessions {
 
     /// Ends the named session; `false` if there was none.
     pub fn end(&self, name: &str) -> bool {
-        self.named.remove(name).is_some()
+        self.named.remove(name).map(retire).is_some()
     }
 
     /// The named sessions that are alive, by name.
@@ -304,5 +322,15 @@ impl Session {
     fn touch(&self, now: u64) {
         self.last_used.fetch_max(now, Ordering::Relaxed);
         self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Frees a state no longer served on the blocking pool: freeing a million contacts takes a
+/// tenth of a second or more, which a request worker (a reset, a session ended) must not
+/// spend while other connections wait on it. Outside the runtime it is freed here.
+fn retire<T: Send + 'static>(retired: T) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(move || drop(retired))),
+        Err(_) => drop(retired),
     }
 }

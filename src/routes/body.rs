@@ -44,10 +44,13 @@ pub(super) async fn read_bytes(
     if request.extensions().get::<BodyOverLimit>().is_some() {
         return Err(too_large);
     }
-    if declared_length(request.headers()).is_some_and(|n| n > limit) {
+    let declared = declared_length(request.headers());
+    if declared.is_some_and(|n| n > limit) {
         return Err(too_large);
     }
-    let mut bytes = web::BytesMut::new();
+    // Sized once from Content-Length: growing a 100 MB state body by doubling copied it
+    // several times on the request worker, while that worker's other connections waited.
+    let mut bytes = web::BytesMut::with_capacity(declared.unwrap_or(0));
     while let Some(chunk) = payload.next().await {
         // A broken or aborted upload: nothing usable arrived.
         let chunk = chunk
