@@ -290,7 +290,7 @@ impl Store {
     ) -> Result<String, ContactError> {
         let contact = rules::create_contact(id.clone(), body, &self.view(), now)?;
         self.contacts
-            .upsert(PreparedContact::new(contact.document()));
+            .upsert(PreparedContact::from_contact(&contact));
         Ok(id)
     }
 

@@ -159,7 +159,7 @@ pub(crate) fn create_contact(
     body: CreateContactBody,
     workspace: &impl Workspace,
     now: &str,
-) -> Result<Contact, ContactError> {
+) -> Result<Contact<'static>, ContactError> {
     // Only a truthy manager is checked; `""` and `null` are stored as sent.
     if let Some(Value::String(manager)) = &body.contact_manager {
         check_manager(Some(manager), workspace)?;

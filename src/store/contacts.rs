@@ -82,11 +82,15 @@ struct Keys<'a> {
 
 impl<'a> Keys<'a> {
     fn of(document: &'a Map<String, Value>) -> Self {
+        Self::read(|field| document.get(field))
+    }
+
+    /// The keys, from a reader of top-level fields.
+    fn read(get: impl Fn(&str) -> Option<&'a Value>) -> Self {
         // `emails[].address` and `phones[].phoneNumber`, as `countByContactInfo` and the
         // search's regex read them (the fixture check guarantees these shapes).
         let list = |field: &str, key: &str| -> Vec<&'a str> {
-            document
-                .get(field)
+            get(field)
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -94,15 +98,12 @@ impl<'a> Keys<'a> {
                 .collect()
         };
         Self {
-            id: document
-                .get("_id")
-                .and_then(Value::as_str)
-                .unwrap_or_default(),
-            name: document.get("name").and_then(Value::as_str),
+            id: get("_id").and_then(Value::as_str).unwrap_or_default(),
+            name: get("name").and_then(Value::as_str),
             emails: list("emails", "address"),
             phones: list("phones", "phoneNumber"),
-            enabled: document.get("enabled") != Some(&Value::Bool(false)),
-            unknown: document.get("unknown").and_then(Value::as_bool),
+            enabled: get("enabled") != Some(&Value::Bool(false)),
+            unknown: get("unknown").and_then(Value::as_bool),
         }
     }
 
@@ -126,6 +127,12 @@ impl PreparedContact {
     pub(crate) fn new(document: &Map<String, Value>) -> Self {
         let json = serde_json::value::to_raw_value(document).expect("a JSON map always serializes");
         Self::stored(json, Keys::of(document))
+    }
+
+    /// A contact a rule changed: untouched fields keep their stored text (see [`Contact`]).
+    pub(crate) fn from_contact(contact: &Contact<'_>) -> Self {
+        let json = serde_json::value::to_raw_value(contact).expect("a contact always serializes");
+        Self::stored(json, Keys::read(|field| contact.get(field)))
     }
 
     /// A contact whose text is already the compact JSON the store writes (see
@@ -339,9 +346,9 @@ impl Contacts {
         change: impl FnOnce(&mut Contact) -> Result<(), ContactError>,
     ) -> Result<StoredContact, ContactError> {
         let stored = self.enabled(id).ok_or(ContactError::NotFound)?;
-        let mut contact = Contact::from_document(stored.document());
+        let mut contact = Contact::from_stored(stored.0.json.get());
         change(&mut contact)?;
-        let prepared = PreparedContact::new(contact.document());
+        let prepared = PreparedContact::from_contact(&contact);
         let committed = prepared.contact.clone();
         self.upsert(prepared);
         Ok(committed)
