@@ -58,6 +58,9 @@ pub enum ApiError {
     /// Every `X-Mock-Session` slot is taken.
     #[error("{0}")]
     SessionsExhausted(String),
+    /// The server is stopping: work handed to the blocking pool was not run.
+    #[error("the server is shutting down")]
+    ShuttingDown,
 }
 
 impl ApiError {
@@ -122,7 +125,8 @@ impl ApiError {
             | Self::PayloadTooLarge { .. }
             | Self::NotFound(_)
             | Self::Control(_)
-            | Self::SessionsExhausted(_) => json!({ "success": false, "error": self.to_string() }),
+            | Self::SessionsExhausted(_)
+            | Self::ShuttingDown => json!({ "success": false, "error": self.to_string() }),
         }
     }
 
@@ -148,7 +152,7 @@ impl ApiError {
             | Self::Control(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::SessionsExhausted(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SessionsExhausted(_) | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

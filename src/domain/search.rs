@@ -98,6 +98,13 @@ impl Search {
         }
     }
 
+    /// The top-level fields the sort reads (`emails` for `emails.address`).
+    pub(crate) fn sort_fields(&self) -> impl Iterator<Item = &str> {
+        self.sort
+            .iter()
+            .map(|(path, _)| path.split('.').next().unwrap_or(path))
+    }
+
     /// The page: how many to skip, and how many to take at most.
     pub(crate) fn page(&self) -> (usize, usize) {
         (

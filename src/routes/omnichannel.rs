@@ -157,15 +157,24 @@ pub(crate) async fn contacts_search(
     state: web::Data<AppState>,
     session: web::ReqData<Arc<Session>>,
 ) -> HttpResponse {
-    let answer = (|| {
+    let answer = async {
         let query: SearchContactsQuery = authorize_query(
             &request,
             &session,
             &state.schemas.search_contacts,
             VIEW_LIVECHAT_CONTACT,
         )?;
-        let search = Search::new(query)?;
-        let page = session.read(|store| store.search_contacts(&search));
+        let search = Arc::new(Search::new(query)?);
+        let page = if search.name_order().is_some() {
+            session.read(|store| store.search_contacts(&search))
+        } else {
+            // Any other order reads every match: on a large workspace that takes a while,
+            // so it runs on the blocking pool, and this worker goes on serving.
+            let (store, search) = (session.snapshot(), search.clone());
+            web::block(move || store.search_contacts(&search))
+                .await
+                .map_err(|_| ApiError::ShuttingDown)?
+        };
         Ok(HttpResponse::Ok().json(json!({
             "contacts": page.contacts,
             "count": search.count,
@@ -173,8 +182,8 @@ pub(crate) async fn contacts_search(
             "total": page.total,
             "success": true,
         })))
-    })();
-    state.respond(answer)
+    };
+    state.respond(answer.await)
 }
 
 /// Check Contact Existence

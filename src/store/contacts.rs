@@ -59,6 +59,15 @@ impl StoredContact {
         serde_json::from_str(self.0.json.get()).unwrap_or_default()
     }
 
+    /// The top-level fields `names` of the document, parsed; the others are not read.
+    fn fields(&self, names: &[&str]) -> Map<String, Value> {
+        let contact = Contact::from_stored(self.0.json.get());
+        names
+            .iter()
+            .filter_map(|&name| Some((name.to_owned(), contact.get(name)?.clone())))
+            .collect()
+    }
+
     fn is_enabled(&self) -> bool {
         self.0.enabled
     }
@@ -428,12 +437,28 @@ impl Contacts {
                         found.sort_unstable_by(|(na, pa), (nb, pb)| nb.cmp(na).then(pa.cmp(pb)))
                     }
                     None => {
-                        let mut documents: Vec<(u64, Map<String, Value>)> = found
+                        // Only the fields the sort reads are parsed, and only as many
+                        // contacts as the page needs are put in order: parsing and sorting
+                        // every match took seconds on a large workspace.
+                        let fields: Vec<&str> = search.sort_fields().collect();
+                        let mut keyed: Vec<(u64, Map<String, Value>)> = found
                             .iter()
-                            .map(|(_, p)| (*p, self.slots[p].document()))
+                            .map(|(_, p)| (*p, self.slots[p].fields(&fields)))
                             .collect();
-                        documents.sort_by(|(pa, a), (pb, b)| search.compare(a, b).then(pa.cmp(pb)));
-                        found = documents.into_iter().map(|(p, _)| (None, p)).collect();
+                        let order =
+                            |(pa, a): &(u64, Map<String, Value>),
+                             (pb, b): &(u64, Map<String, Value>)| {
+                                search.compare(a, b).then(pa.cmp(pb))
+                            };
+                        let wanted = offset.saturating_add(limit).min(keyed.len());
+                        if wanted == 0 {
+                            keyed.clear();
+                        } else if wanted < keyed.len() {
+                            keyed.select_nth_unstable_by(wanted - 1, order);
+                            keyed.truncate(wanted);
+                        }
+                        keyed.sort_unstable_by(order);
+                        found = keyed.into_iter().map(|(p, _)| (None, p)).collect();
                     }
                 }
                 positions = found
