@@ -8,7 +8,7 @@
 //! into the documents' texts, and each is parsed, checked and made ready to store on its
 //! own, on every core for a large file. A million contacts load in seconds.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -418,19 +418,20 @@ fn checked<T: DeserializeOwned, P: Send>(
                 .collect()
         }
     };
-    let mut seen = HashSet::with_capacity(results.len());
+    // Each `_id` and the document that has it, to name the first holder of a repeated one.
+    let mut seen = HashMap::with_capacity(results.len());
     let mut prepared = Vec::with_capacity(results.len());
     for (index, result) in results.into_iter().enumerate() {
         let (id, document) = result?;
-        if seen.contains(&id) {
+        if let Some(first) = seen.get(&id) {
             return Err(FixtureError::Document {
                 file: file.to_owned(),
                 index,
                 id: id_label(&Value::String(id.into())),
-                problem: "another document has the same _id".to_owned(),
+                problem: format!("document {first} has the same _id"),
             });
         }
-        seen.insert(id);
+        seen.insert(id, index);
         prepared.push(document);
     }
     Ok(prepared)
@@ -784,10 +785,7 @@ mod tests {
         );
         assert_eq!(
             refused(r#"[{"_id":"a"},{"_id":"a"}]"#),
-            Err(
-                r#"contacts.json, document 1 (_id "a"): another document has the same _id"#
-                    .to_owned()
-            )
+            Err(r#"contacts.json, document 1 (_id "a"): document 0 has the same _id"#.to_owned())
         );
         assert_eq!(
             refused(r#"[{"_id":"a","name":1}]"#),

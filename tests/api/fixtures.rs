@@ -41,7 +41,7 @@ fn a_broken_file_is_refused_with_file_document_and_problem() {
                 r#"[{"_id": "p", "roles": []}, {"_id": "p", "roles": []}]"#
             )]
         ),
-        "permissions.json, document 1 (_id \"p\"): another document has the same _id"
+        "permissions.json, document 1 (_id \"p\"): document 0 has the same _id"
     );
     assert!(
         load_error("bad-date", &[("contacts.json", r#"[{"_id": {"$oid": "abc"}, "createdAt": {"$date": "soon"}}]"#)])
