@@ -6,6 +6,51 @@
 //! parsing it into a tree only to write it out again, the bulk of loading a million
 //! contacts, is skipped.
 
+use std::borrow::Cow;
+
+/// `text` with the MongoDB Extended JSON wrappers `mongoexport` writes in relaxed mode,
+/// `{"$date":"<ISO 8601>"}` and `{"$oid":"<id>"}`, replaced by the strings the full path
+/// normalises them to (`extended_json.rs`); `None` when anything else starting with `$` is
+/// left (another wrapper, an escape in one, a string starting with `$`): the full path then
+/// reads it, and says what is wrong if anything is.
+///
+/// Outside a string, `{"$` can only open an object whose first key starts with `$`; inside
+/// one, a quote is always escaped. So every match is a wrapper or a key, never text.
+pub(crate) fn without_wrappers(text: &str) -> Option<Cow<'_, str>> {
+    let bytes = text.as_bytes();
+    if memchr::memmem::find(bytes, b"\"$").is_none() {
+        return Some(Cow::Borrowed(text));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    while let Some(at) = memchr::memmem::find(&bytes[done..], b"{\"$").map(|at| at + done) {
+        let rest = &text[at..];
+        let (prefix, convert): (&str, fn(&str) -> Option<String>) =
+            if rest.starts_with(r#"{"$date":""#) {
+                (r#"{"$date":""#, super::extended_json::relaxed_date)
+            } else if rest.starts_with(r#"{"$oid":""#) {
+                (r#"{"$oid":""#, |id| Some(id.to_owned()))
+            } else {
+                return None;
+            };
+        let start = at + prefix.len();
+        let end = start + memchr::memchr2(b'"', b'\\', &bytes[start..])?;
+        if !text[end..].starts_with(r#""}"#) {
+            return None;
+        }
+        out.push_str(&text[done..at]);
+        out.push('"');
+        out.push_str(&convert(&text[start..end])?);
+        out.push('"');
+        done = end + 2;
+    }
+    out.push_str(&text[done..]);
+    if memchr::memmem::find(out.as_bytes(), b"\"$").is_some() {
+        return None;
+    }
+    Some(Cow::Owned(out))
+}
+
 /// `true` when serializing the parsed `text` compactly would give `text` back, byte for
 /// byte. `false` means "not known to be": the caller parses and writes it out. The text must
 /// already be valid JSON.

@@ -104,6 +104,12 @@ fn date_to_iso(date: &Value) -> Result<String, String> {
     Ok(iso_millis(timestamp))
 }
 
+/// A relaxed `$date` string as the full path writes it; `None` if it is not a date (the full
+/// path then says why).
+pub(crate) fn relaxed_date(text: &str) -> Option<String> {
+    date_to_iso(&Value::String(text.to_owned())).ok()
+}
+
 /// JavaScript's `Date.prototype.toISOString`: UTC, milliseconds, `Z`.
 pub fn iso_millis(timestamp: Timestamp) -> String {
     timestamp.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()

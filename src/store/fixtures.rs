@@ -8,6 +8,7 @@
 //! into the documents' texts, and each is parsed, checked and made ready to store on its
 //! own, on every core for a large file. A million contacts load in seconds.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -546,22 +547,26 @@ fn elements<'a>(file: &str, text: &'a str) -> Result<Vec<&'a RawValue>, FixtureE
     serde_json::from_str(whole.get()).map_err(json)
 }
 
-/// A contact whose text is compact JSON as the store writes it, with no Extended JSON in it
-/// (nothing to normalise) and whose typed reading succeeds: the generator's output and most
-/// large files. Such a text is stored as it is, never parsed into a tree.
+/// A contact whose text is compact JSON as the store writes it, once the Extended JSON
+/// wrappers of a relaxed `mongoexport` (`$date`, `$oid`) are replaced by the strings they
+/// stand for, and whose typed reading succeeds: the generator's output, an export, most large
+/// files. Such a text is stored as it is (or as rewritten), never parsed into a tree.
 fn canonical_contact(raw: &RawValue) -> Option<(Box<str>, PreparedContact)> {
     let text = raw.get();
-    // `"$` finds every Extended JSON wrapper (and, harmlessly, some strings starting with $).
-    if !text.starts_with('{')
-        || memchr::memmem::find(text.as_bytes(), b"\"$").is_some()
-        || !canonical::is_canonical(text)
-    {
+    if !text.starts_with('{') {
+        return None;
+    }
+    let unwrapped = canonical::without_wrappers(text)?;
+    if !canonical::is_canonical(&unwrapped) {
         return None;
     }
     // A failed reading takes the full path, which says what is wrong, naming the field.
-    let reading = serde_json::from_str::<ContactDocument>(text).ok()?;
-    // Serializing a raw value copies its text as it is.
-    let stored = serde_json::value::to_raw_value(raw).ok()?;
+    let reading = serde_json::from_str::<ContactDocument>(&unwrapped).ok()?;
+    let stored = match unwrapped {
+        // Serializing a raw value copies its text as it is.
+        Cow::Borrowed(_) => serde_json::value::to_raw_value(raw).ok()?,
+        Cow::Owned(rewritten) => RawValue::from_string(rewritten).ok()?,
+    };
     Some((
         reading.id.as_str().into(),
         PreparedContact::from_canonical(stored, &reading),
@@ -680,6 +685,10 @@ mod tests {
             Just(json!([{"address": "a@x.io"}, {"address": 7}])),
             Just(json!([{"phoneNumber": "+1 555"}])),
             Just(json!({"$date": "2024-01-01T00:00:00Z"})),
+            Just(json!({"$date": "2024-01-01T00:00:00.5+01:00"})),
+            Just(json!({"$date": "yesterday"})),
+            Just(json!({"$oid": "65a1b2c3d4e5f6a7b8c9d0e1"})),
+            Just(json!({"$date": "2024-01-01T00:00:00Z", "extra": 1})),
             Just(json!({"k": {"nested": [1, "two"]}})),
         ]
     }
@@ -758,6 +767,29 @@ mod tests {
             format!("{prepared:?}"),
             format!("{:?}", full(raw).unwrap().1)
         );
+    }
+
+    #[test]
+    fn a_relaxed_mongoexport_document_takes_the_shortcut() {
+        let text = r#"{"_id":{"$oid":"65a1b2c3d4e5f6a7b8c9d0e1"},"createdAt":{"$date":"2024-01-01T00:00:00Z"},"name":"Ana","unknown":false}"#;
+        let raw: &RawValue = serde_json::from_str(text).unwrap();
+        let (id, prepared) = canonical_contact(raw).expect("relaxed Extended JSON is unwrapped");
+        assert_eq!(&*id, "65a1b2c3d4e5f6a7b8c9d0e1");
+        assert_eq!(
+            format!("{prepared:?}"),
+            format!("{:?}", full(raw).unwrap().1)
+        );
+        assert!(format!("{prepared:?}").contains(r#""createdAt":"2024-01-01T00:00:00.000Z""#));
+        // Canonical mode, a number date, or an escape in the wrapper: the full path.
+        for text in [
+            r#"{"_id":"a","createdAt":{"$date":{"$numberLong":"1"}}}"#,
+            r#"{"_id":"a","createdAt":{"$date":1}}"#,
+            r#"{"_id":"a","createdAt":{"$date":"2024-01-01T00:00:00\u005A"}}"#,
+            r#"{"_id":"a","name":"$money"}"#,
+        ] {
+            let raw: &RawValue = serde_json::from_str(text).unwrap();
+            assert!(canonical_contact(raw).is_none(), "{text}");
+        }
     }
 
     /// A well-formed file whose documents the splitter cannot take, and a malformed one:
