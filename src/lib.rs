@@ -4,6 +4,7 @@ pub(crate) mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub(crate) mod json;
 pub mod mock;
 pub mod openapi;
 pub(crate) mod routes;

@@ -177,8 +177,8 @@ impl<'a> Contact<'a> {
     /// The contact stored as `text` (a JSON object, as the store writes it), its fields left
     /// unread.
     pub(crate) fn from_stored(text: &'a str) -> Self {
-        let fields = serde_json::from_str::<StoredFields<'a>>(text)
-            .map(|f| f.0)
+        let fields = serde_json::from_str::<crate::json::Members<'a>>(text)
+            .map(|m| m.0)
             .unwrap_or_default();
         Self {
             fields: fields
@@ -262,54 +262,6 @@ impl Serialize for Contact<'_> {
             }
         }
         map.end()
-    }
-}
-
-/// A stored document's top-level fields, each value left as its text; keys borrowed from
-/// the text unless they hold escapes.
-struct StoredFields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de> Deserialize<'de> for StoredFields<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldsVisitor;
-        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
-            type Value = StoredFields<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut fields = Vec::new();
-                while let Some((Key(key), value)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
-                    fields.push((key, value));
-                }
-                Ok(StoredFields(fields))
-            }
-        }
-        deserializer.deserialize_map(FieldsVisitor)
-    }
-}
-
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(key)))
-            }
-            fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(key.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
     }
 }
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -229,12 +229,12 @@ fn read_state(body: &[u8], complete: bool) -> Result<Documents, StateError> {
     if kind(whole) != "an object" {
         return Err(shape(format!("found {}", kind(whole))).into());
     }
-    let members = serde_json::from_str::<Members<'_>>(whole.get())
+    let members = serde_json::from_str::<crate::json::Members<'_>>(whole.get())
         .map_err(StateError::NotJson)?
         .0;
     if let Some((unknown, _)) = members
         .iter()
-        .find(|(k, _)| !Collection::ALL.iter().any(|c| c.state_key() == k.as_str()))
+        .find(|(k, _)| !Collection::ALL.iter().any(|c| c.state_key() == k.as_ref()))
     {
         return Err(shape(format!("{unknown:?} is not a collection")).into());
     }
@@ -262,33 +262,6 @@ fn read_state(body: &[u8], complete: bool) -> Result<Documents, StateError> {
             .find(|(c, _)| *c == collection)
             .map(|(_, raw)| Text::Memory(raw.get())))
     })?)
-}
-
-/// A JSON object's members as texts, in order; a repeated key keeps its first place and
-/// its last value, as JSON.parse and serde_json's maps do.
-struct Members<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de> serde::Deserialize<'de> for Members<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MembersVisitor;
-        impl<'de> Visitor<'de> for MembersVisitor {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members: Vec<(String, &'de RawValue)> = Vec::new();
-                while let Some((key, value)) = map.next_entry::<String, &'de RawValue>()? {
-                    match members.iter_mut().find(|(k, _)| *k == key) {
-                        Some(member) => member.1 = value,
-                        None => members.push((key, value)),
-                    }
-                }
-                Ok(Members(members))
-            }
-        }
-        deserializer.deserialize_map(MembersVisitor)
-    }
 }
 
 /// What kind of JSON value a text is, as errors name it.
@@ -371,24 +344,17 @@ enum Text<'a> {
     Memory(&'a str),
 }
 
-impl Text<'_> {
-    /// The whole text, for the one reading that says exactly what is wrong with it.
-    fn whole(self) -> Result<String, FixtureError> {
-        match self {
-            Self::File { path, mut file } => {
-                use std::io::{Read, Seek};
-                let mut text = String::new();
-                file.rewind()
-                    .and_then(|_| file.read_to_string(&mut text))
-                    .map_err(|source| FixtureError::Read {
-                        file: path.display().to_string(),
-                        source,
-                    })?;
-                Ok(text)
-            }
-            Self::Memory(text) => Ok(text.to_owned()),
-        }
-    }
+/// The whole file, for the one reading that says exactly what is wrong with it.
+fn whole(path: &Path, mut file: std::fs::File) -> Result<String, FixtureError> {
+    use std::io::{Read, Seek};
+    let mut text = String::new();
+    file.rewind()
+        .and_then(|_| file.read_to_string(&mut text))
+        .map_err(|source| FixtureError::Read {
+            file: path.display().to_string(),
+            source,
+        })?;
+    Ok(text)
 }
 
 /// Reads the JSON array `text` document by document, normalises each and checks it against
@@ -407,17 +373,17 @@ fn checked<T: DeserializeOwned, P: Send>(
         Some(done) => Ok(done),
         None => check_one(file, index, raw, &prepare),
     };
-    let results = match streamed(file, &text, &one)? {
-        Some(results) => results,
-        // Not well-formed JSON: read whole, for serde_json's exact message and position.
-        None => {
-            let text = text.whole()?;
-            elements(file, &text)?
-                .into_iter()
-                .enumerate()
-                .map(|(index, raw)| one(index, raw))
-                .collect()
-        }
+    let results = match text {
+        // Already in memory (the built-in workspace, a state body): split in place.
+        Text::Memory(text) => in_parallel(&elements(file, text)?, &one),
+        Text::File { path, file: handle } => match streamed(&path, &handle, &one)? {
+            Some(results) => results,
+            // Not well-formed JSON: read whole, for serde_json's exact message and position.
+            None => {
+                let text = whole(&path, handle)?;
+                in_parallel(&elements(file, &text)?, &one)
+            }
+        },
     };
     // Each `_id` and the document that has it, to name the first holder of a repeated one.
     let mut seen = HashMap::with_capacity(results.len());
@@ -438,17 +404,50 @@ fn checked<T: DeserializeOwned, P: Send>(
     Ok(prepared)
 }
 
-/// Below this size a text is read on one thread: starting threads would cost more than it
-/// saves (the built-in workspace starts in milliseconds).
-const PARALLEL_FROM: u64 = 1 << 20;
+/// Below this many documents, or this many bytes of a file, a collection is read on one
+/// thread: starting threads would cost more than it saves (the built-in workspace starts in
+/// milliseconds).
+const PARALLEL_FROM: usize = 4096;
+const STREAM_PARALLEL_FROM: u64 = 1 << 20;
 
 type Checked<P> = Result<(Box<str>, P), FixtureError>;
 
-/// Every document's result, read streaming and checked on every core; `None` when the
-/// text is not a well-formed JSON array (nothing else is known then).
+/// Every document's result, checked on every core (below [`PARALLEL_FROM`] documents, on
+/// this thread).
+fn in_parallel<P: Send>(
+    elements: &[&RawValue],
+    one: &(impl Fn(usize, &RawValue) -> Checked<P> + Sync),
+) -> Vec<Checked<P>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || elements.len() < PARALLEL_FROM {
+        return (0..).zip(elements).map(|(i, raw)| one(i, raw)).collect();
+    }
+    let size = elements.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = elements
+            .chunks(size)
+            .enumerate()
+            .map(|(n, part)| {
+                scope.spawn(move || {
+                    (n * size..)
+                        .zip(part)
+                        .map(|(i, raw)| one(i, raw))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().expect("a fixture reader panicked"))
+            .collect()
+    })
+}
+
+/// Every document's result, the file read streaming and checked on every core; `None` when
+/// the text is not a well-formed JSON array (nothing else is known then).
 fn streamed<P: Send>(
-    file: &str,
-    text: &Text<'_>,
+    path: &Path,
+    handle: &std::fs::File,
     one: &(impl Fn(usize, &RawValue) -> Checked<P> + Sync),
 ) -> Result<Option<Vec<Checked<P>>>, FixtureError> {
     // A batch's results, `None` when one of its texts is not JSON.
@@ -463,16 +462,11 @@ fn streamed<P: Send>(
             .collect();
         (batch.first, results)
     };
-    let (reader, size): (Box<dyn std::io::Read + Send + '_>, u64) = match text {
-        Text::File { file, .. } => (
-            Box::new(file),
-            file.metadata().map_or(u64::MAX, |m| m.len()),
-        ),
-        Text::Memory(text) => (Box::new(text.as_bytes()), text.len() as u64),
-    };
+    let size = handle.metadata().map_or(u64::MAX, |m| m.len());
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let mut batches: Vec<(usize, Option<Vec<Checked<P>>>)> = Vec::new();
-    let split = if threads < 2 || size < PARALLEL_FROM {
+    let reader = handle;
+    let split = if threads < 2 || size < STREAM_PARALLEL_FROM {
         split::split(reader, |batch| batches.push(batch_results(batch)))
     } else {
         // This thread reads and splits; the others check what it hands over, a few
@@ -509,10 +503,7 @@ fn streamed<P: Send>(
         Ok(_) => {}
         Err(split::SplitError::Io(source)) => {
             return Err(FixtureError::Read {
-                file: match text {
-                    Text::File { path, .. } => path.display().to_string(),
-                    Text::Memory(_) => file.to_owned(),
-                },
+                file: path.display().to_string(),
                 source,
             });
         }
