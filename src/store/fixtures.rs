@@ -783,6 +783,43 @@ mod tests {
         }
     }
 
+    /// A file large enough to be read by the streaming splitter on every core loads every
+    /// document, and its errors read as a small file's do: the document's index, or the line
+    /// and column in the file.
+    #[test]
+    fn a_large_file_is_streamed_and_reports_as_a_small_one_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let contact = |i: usize| {
+            format!(
+                r#"{{"_id":"c{i}","name":"Contact {i}","emails":[{{"address":"c{i}@x.io"}}],"unknown":false}}"#
+            )
+        };
+        let many: Vec<String> = (0..20_000).map(contact).collect();
+        let load = |documents: &[String]| {
+            let text = format!("[\n{}\n]\n", documents.join(",\n"));
+            assert!(
+                text.len() as u64 > STREAM_PARALLEL_FROM,
+                "large enough to stream"
+            );
+            std::fs::write(dir.path().join("contacts.json"), text).unwrap();
+            Fixtures::from_dir(dir.path()).map_err(|e| e.to_string())
+        };
+        let loaded = load(&many).unwrap();
+        assert_eq!(loaded.store.counts()["contacts"], 20_000);
+        let mut typed = many.clone();
+        typed[15_000] = r#"{"_id":"c15000","name":7}"#.to_owned();
+        assert_eq!(
+            load(&typed).err().unwrap(),
+            r#"contacts.json, document 15000 (_id "c15000"): name: invalid type: integer `7`, expected a string"#
+        );
+        let mut broken = many.clone();
+        broken[18_000] = r#"{"_id":"c18000","name":}"#.to_owned();
+        assert_eq!(
+            load(&broken).err().unwrap(),
+            "contacts.json: not valid JSON: expected value at line 18002 column 24"
+        );
+    }
+
     /// A well-formed file whose documents the splitter cannot take, and a malformed one:
     /// the answer is serde_json's, with the position in the file.
     #[test]
