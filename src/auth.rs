@@ -8,14 +8,33 @@ use crate::store::{Caller, Store};
 pub(crate) const USER_ID_HEADER: &str = "X-User-Id";
 pub(crate) const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
 
-/// The permission of `contacts.update` and `contacts.conflicts`.
-pub(crate) const UPDATE_LIVECHAT_CONTACT: &str = "update-livechat-contact";
-/// The permission of `contacts.get`, `contacts.search` and `contacts.checkExistence`.
-pub(crate) const VIEW_LIVECHAT_CONTACT: &str = "view-livechat-contact";
-/// The permission of `contacts` (create).
-pub(crate) const CREATE_LIVECHAT_CONTACT: &str = "create-livechat-contact";
-/// The permission of `contacts.delete`.
-pub(crate) const DELETE_LIVECHAT_CONTACT: &str = "delete-livechat-contact";
+/// A permission a route requires, as a type, so that the route's signature names it
+/// (`Legacy<UpdateLivechatContact, _>`).
+pub(crate) trait Permission: 'static {
+    /// The permission's `_id` in `rocketchat_permissions`.
+    const NAME: &'static str;
+}
+
+macro_rules! permissions {
+    ($($(#[$doc:meta])* $marker:ident = $name:literal;)*) => {$(
+        $(#[$doc])*
+        pub(crate) struct $marker;
+        impl Permission for $marker {
+            const NAME: &'static str = $name;
+        }
+    )*};
+}
+
+permissions! {
+    /// `contacts.update` and `contacts.conflicts`.
+    UpdateLivechatContact = "update-livechat-contact";
+    /// `contacts.get`, `contacts.search` and `contacts.checkExistence`.
+    ViewLivechatContact = "view-livechat-contact";
+    /// `contacts` (create).
+    CreateLivechatContact = "create-livechat-contact";
+    /// `contacts.delete`.
+    DeleteLivechatContact = "delete-livechat-contact";
+}
 
 /// The request's user, or 401 when a header is missing or does not name an
 /// active user holding that token.

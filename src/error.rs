@@ -61,6 +61,10 @@ pub enum ApiError {
     /// The server is stopping: work handed to the blocking pool was not run.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// A fault of the mock itself (a route served without its schema): answered 500 and
+    /// logged, never a crash.
+    #[error("internal error of the mock: {0}")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -126,7 +130,8 @@ impl ApiError {
             | Self::NotFound(_)
             | Self::Control(_)
             | Self::SessionsExhausted(_)
-            | Self::ShuttingDown => json!({ "success": false, "error": self.to_string() }),
+            | Self::ShuttingDown
+            | Self::Internal(_) => json!({ "success": false, "error": self.to_string() }),
         }
     }
 
@@ -153,11 +158,28 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::SessionsExhausted(_) | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     pub fn response(&self, version: RocketChatVersion) -> HttpResponse {
         HttpResponse::build(self.status()).json(self.body(version))
+    }
+}
+
+/// A handler or pipeline returns its `ApiError`; the error layer (`mock::layer::versioned`)
+/// writes it again in the body of the emulated version, which only it knows. This answer,
+/// in the default version's body, is what a harness without that layer sees.
+impl actix_web::ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(message) = self {
+            tracing::error!(message, "internal error");
+        }
+        self.response(RocketChatVersion::default())
     }
 }
 

@@ -19,17 +19,17 @@ use crate::config::RocketChatVersion;
 use crate::domain::account::LoginError;
 use crate::domain::contact::ContactDocument;
 use crate::domain::request::{
-    CHECK_EXISTENCE_QUERY, CreateContactBody, DeleteContactBody, GET_CONTACT_QUERY, QuerySchema,
-    ResolveConflictsBody, SEARCH_CONTACTS_QUERY, UpdateContactBody,
+    CHECK_EXISTENCE_QUERY, GET_CONTACT_QUERY, QuerySchema, SEARCH_CONTACTS_QUERY,
 };
 use crate::domain::rules::ContactError;
 use crate::domain::search::InvalidSort;
 use crate::error::{ApiError, RESOURCE_NOT_FOUND};
 use crate::mock::SESSION_HEADER;
 use crate::mock::sessions::SessionError;
-use crate::routes::{account, control, omnichannel};
+use crate::routes::{account, control};
 use crate::store::Store;
 use crate::store::fixtures::Fixtures;
+use utoipa_actix_web::AppExt;
 
 pub const UPDATE_PATH: &str = "/api/v1/omnichannel/contacts.update";
 pub const CONFLICTS_PATH: &str = "/api/v1/omnichannel/contacts.conflicts";
@@ -53,20 +53,6 @@ const MARIA_AGENT: &str = "9sLvmAcQk4EAGdi6e";
         description = "A mock of Rocket.Chat's Omnichannel Contacts REST API that answers as the real server does.\n\nAuthenticate with the `X-User-Id` and `X-Auth-Token` headers (**Authorize** above). On the default fixtures, the workspace admin is `X-User-Id: rbAXPnMktTFbNpwtJ`, `X-Auth-Token: RScctEHSmLGZGywfIhWyRpyofhKOiMoUIpimhvheU3f`; the README lists the other users.",
         license(name = "MIT")
     ),
-    paths(
-        account::login,
-        account::logout,
-        account::logout_get,
-        account::me,
-        omnichannel::contacts_create,
-        omnichannel::contacts_update,
-        omnichannel::contacts_get,
-        omnichannel::contacts_search,
-        omnichannel::contacts_check_existence,
-        omnichannel::contacts_conflicts,
-        omnichannel::contacts_delete,
-    ),
-    components(schemas(UpdateContactBody, ResolveConflictsBody, CreateContactBody, DeleteContactBody)),
     modifiers(&SecuritySchemes),
     tags(
         (name = account::TAG, description = "Log in for a token, read the current user, log out."),
@@ -94,7 +80,13 @@ struct ControlDoc;
 
 /// The document served by a mock emulating `version`, with or without the control API.
 pub fn document(version: RocketChatVersion, control: bool) -> Document {
-    let mut document = ApiDoc::openapi();
+    // The paths are those the server registers (`routes::rocket_chat`), collected as they
+    // are registered.
+    let (_, mut document) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::rocket_chat)
+        .split_for_parts();
     Examples { version }.modify(&mut document);
     if control {
         let mut control = ControlDoc::openapi();
@@ -112,6 +104,29 @@ pub fn document_json(version: RocketChatVersion, control: bool) -> String {
         .expect("the OpenAPI document serializes");
     text.push('\n');
     text
+}
+
+/// The names (under `components/schemas`) of every operation's request body schema.
+pub fn request_body_names(document: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    for item in document["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, i)| i)
+    {
+        for (_, operation) in item.as_object().into_iter().flatten() {
+            let reference = operation
+                .pointer("/requestBody/content/application~1json/schema/$ref")
+                .and_then(Value::as_str);
+            if let Some(name) = reference.and_then(|r| r.strip_prefix("#/components/schemas/"))
+                && !names.iter().any(|n| n == name)
+            {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
 }
 
 /// The request body schema of the operation at `path`, as served.

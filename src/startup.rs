@@ -1,5 +1,6 @@
 //! `Application`: the bound server, built the same way by `main` and by the tests.
 
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -13,11 +14,10 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
+use utoipa_actix_web::AppExt;
 
 use crate::config::{Config, Delay, RocketChatVersion};
-use crate::domain::request::{
-    CHECK_EXISTENCE_QUERY, GET_CONTACT_QUERY, QuerySchema, SEARCH_CONTACTS_QUERY,
-};
+use crate::domain::request::QUERIES;
 use crate::error::ApiError;
 use crate::mock::SESSION_HEADER;
 use crate::mock::catalogue::Catalogue;
@@ -25,41 +25,41 @@ use crate::mock::fault::{Connection, Fault};
 use crate::mock::layer;
 use crate::mock::sessions::{Limits, Sessions};
 use crate::mock::watch::{self, FixturesStatus, SharedStatus};
-use crate::openapi::{self, CONFLICTS_PATH, CREATE_PATH, DELETE_PATH, UPDATE_PATH};
+use crate::openapi;
 use crate::routes::{self, docs};
 use crate::store::fixtures::{FixtureError, Fixtures, Origin};
 use crate::store::iso_millis;
 use crate::validation::{Coercion, RequestSchema, SchemaError};
 
-/// The request schemas, compiled once from the served OpenAPI document.
+/// The request validators, compiled once from the served OpenAPI document: every
+/// operation's request body, and every query schema, by its name under
+/// `components/schemas` (what a route's [`Input`](crate::routes::pipeline::Input) names).
 pub struct Schemas {
-    pub update_contact: RequestSchema,
-    pub resolve_conflicts: RequestSchema,
-    pub create_contact: RequestSchema,
-    pub delete_contact: RequestSchema,
-    pub get_contact: RequestSchema,
-    pub search_contacts: RequestSchema,
-    pub check_existence: RequestSchema,
+    by_name: HashMap<String, RequestSchema>,
 }
 
 impl Schemas {
     fn from_document(document: &Value) -> Result<Self, StartupError> {
-        let compile = |path: &str| {
-            let schema = openapi::request_schema(document, path)
-                .ok_or_else(|| StartupError::MissingSchema(path.to_owned()))?;
-            Ok::<_, StartupError>(RequestSchema::compile(schema)?)
-        };
-        let query =
-            |query: &QuerySchema| RequestSchema::compile_with((query.schema)(), Coercion::Arrays);
-        Ok(Self {
-            update_contact: compile(UPDATE_PATH)?,
-            resolve_conflicts: compile(CONFLICTS_PATH)?,
-            create_contact: compile(CREATE_PATH)?,
-            delete_contact: compile(DELETE_PATH)?,
-            get_contact: query(&GET_CONTACT_QUERY)?,
-            search_contacts: query(&SEARCH_CONTACTS_QUERY)?,
-            check_existence: query(&CHECK_EXISTENCE_QUERY)?,
-        })
+        let mut by_name = HashMap::new();
+        for name in openapi::request_body_names(document) {
+            let schema = document
+                .pointer(&format!("/components/schemas/{name}"))
+                .cloned()
+                .ok_or_else(|| StartupError::MissingSchema(name.clone()))?;
+            by_name.insert(name, RequestSchema::compile(schema)?);
+        }
+        for query in QUERIES {
+            let schema = RequestSchema::compile_with((query.schema)(), Coercion::Arrays)?;
+            by_name.insert(query.name.to_owned(), schema);
+        }
+        Ok(Self { by_name })
+    }
+
+    /// The validator of the schema `name`.
+    pub(crate) fn get(&self, name: &str) -> Result<&RequestSchema, ApiError> {
+        self.by_name
+            .get(name)
+            .ok_or_else(|| ApiError::Internal(format!("no request schema {name} is served")))
     }
 }
 
@@ -72,6 +72,9 @@ pub(crate) struct Ids {
 
 /// The alphabet of Meteor's `Random.secret()`, which makes login tokens.
 const TOKEN_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+
+/// The alphabet of Meteor's `Random.id()`: no look-alike characters.
+const ID_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz";
 
 impl Ids {
     fn new(seed: Option<u64>) -> Self {
@@ -95,6 +98,14 @@ impl Ids {
             bytes[..4].copy_from_slice(&seconds.to_be_bytes());
         }
         bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// 17 characters, as Meteor's `Random.id()` (room and message ids).
+    pub(crate) fn random_id(&self) -> String {
+        let mut random = self.random.lock().unwrap_or_else(PoisonError::into_inner);
+        (0..17)
+            .map(|_| char::from(ID_ALPHABET[random.random_range(0..ID_ALPHABET.len())]))
+            .collect()
     }
 
     /// 43 characters, as Meteor's `Accounts._generateStampedLoginToken`.
@@ -188,7 +199,7 @@ pub enum StartupError {
     Fixtures(#[from] FixtureError),
     #[error(transparent)]
     Schema(#[from] SchemaError),
-    #[error("the OpenAPI document has no request schema for {0}")]
+    #[error("the OpenAPI document names the request schema {0} but does not hold it")]
     MissingSchema(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -343,17 +354,9 @@ pub fn app(
     let control = state.control;
     let mut app = App::new()
         .app_data(state)
-        .service(routes::account::login)
-        .service(routes::account::logout)
-        .service(routes::account::logout_get)
-        .service(routes::account::me)
-        .service(routes::omnichannel::contacts_create)
-        .service(routes::omnichannel::contacts_update)
-        .service(routes::omnichannel::contacts_get)
-        .service(routes::omnichannel::contacts_search)
-        .service(routes::omnichannel::contacts_check_existence)
-        .service(routes::omnichannel::contacts_conflicts)
-        .service(routes::omnichannel::contacts_delete);
+        .into_utoipa_app()
+        .configure(routes::rocket_chat)
+        .into_app();
     if control {
         app = app.service(routes::control::scope());
     }
@@ -361,6 +364,7 @@ pub fn app(
         .service(docs::root)
         .service(docs::swagger_ui())
         .default_service(web::to(routes::not_found))
+        .wrap(from_fn(layer::versioned))
         .wrap(from_fn(layer::mock_layer))
         .wrap(cors(&cors_origins))
         .wrap(from_fn(layer::access_log))

@@ -165,6 +165,13 @@ fn not_empty_string(description: &str) -> Value {
     json!({ "type": "string", "isNotEmpty": true, "description": description })
 }
 
+/// Every query schema a route validates by: compiled at start-up, listed in the document.
+pub const QUERIES: &[&QuerySchema] = &[
+    &GET_CONTACT_QUERY,
+    &SEARCH_CONTACTS_QUERY,
+    &CHECK_EXISTENCE_QUERY,
+];
+
 /// `GET /api/v1/omnichannel/contacts.get`.
 pub const GET_CONTACT_QUERY: QuerySchema = QuerySchema {
     name: "ContactsGetQuery",

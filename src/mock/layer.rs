@@ -230,6 +230,28 @@ async fn buffer_body(request: &mut ServiceRequest, limit: usize) -> RecordedBody
     RecordedBody::Complete(bytes)
 }
 
+/// Writes a route's [`ApiError`] in the body of the emulated Rocket.Chat version: the
+/// innermost layer, so that `Prefer`, the journal and the log see the final answer.
+pub(crate) async fn versioned(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let version = request
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.version);
+    let response = next.call(request).await?;
+    let rendered = match (version, response.response().error()) {
+        (Some(version), Some(error)) => error
+            .as_error::<ApiError>()
+            .map(|error| error.response(version)),
+        _ => None,
+    };
+    Ok(match rendered {
+        Some(answer) => response.into_response(answer),
+        None => response.map_into_boxed_body(),
+    })
+}
+
 /// One line per request: method, path, status, duration and session, plus what the mock
 /// forced. At `info`, so `RUST_LOG=warn` silences it.
 pub(crate) async fn access_log(

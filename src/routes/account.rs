@@ -1,15 +1,13 @@
 //! `/api/v1/login`, `/api/v1/logout` and `/api/v1/me`: logging in and out, and the
 //! current user.
 
-use std::sync::Arc;
-
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde_json::{Map, Value, json};
 
+use super::pipeline::Workspace;
 use crate::auth::AUTH_TOKEN_HEADER;
 use crate::domain::account::Credentials;
 use crate::error::ApiError;
-use crate::mock::sessions::Session;
 use crate::openapi::{
     BadRequestError, LoginFailedError, LoginResponse, LogoutResponse, MeResponse, UnauthorizedError,
 };
@@ -37,7 +35,6 @@ fn site_url(request: &HttpRequest) -> String {
 /// exists); a deactivated user is told so.
 #[utoipa::path(
     post,
-    path = "/api/v1/login",
     operation_id = "post-api-v1-login",
     tag = TAG,
     request_body(content = Object, description = "`{\"user\", \"password\"}`, `{\"username\", \"password\"}`, `{\"email\", \"password\"}` or `{\"resume\"}`."),
@@ -52,36 +49,32 @@ pub(crate) async fn login(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    let answer = async {
-        let body = super::body::read(&request, payload, state.body_limit).await?;
-        let credentials = match &body {
-            Value::Object(map) => Credentials::read(map),
-            _ => Credentials::read(&Map::new()),
-        };
-        let token = state.ids.login_token();
-        let now = state.now();
-        let site_url = site_url(&request);
-        let user_id = if matches!(credentials, Credentials::Password { .. }) {
-            // A bcrypt check takes milliseconds (about 60 at Rocket.Chat's cost of 10): on
-            // the blocking pool, so that this worker goes on serving.
-            let store = session.snapshot();
-            web::block(move || store.check_credentials(&credentials))
-                .await
-                .map_err(|_| ApiError::ShuttingDown)??
-        } else {
-            session.read(|store| store.check_credentials(&credentials))?
-        };
-        let login =
-            session.write(|store| store.issue_login_token(&user_id, token, &now, &site_url))?;
-        Ok(HttpResponse::Ok().json(json!({
-            "status": "success",
-            "data": { "userId": login.user_id, "authToken": login.token, "me": login.me },
-            "success": true,
-        })))
+    workspace: Workspace,
+) -> Result<HttpResponse, ApiError> {
+    let body = super::body::read(&request, payload.into_inner(), state.body_limit).await?;
+    let credentials = match &body {
+        Value::Object(map) => Credentials::read(map),
+        _ => Credentials::read(&Map::new()),
     };
-    state.respond(answer.await)
+    let token = workspace.login_token();
+    let now = workspace.now();
+    let site_url = site_url(&request);
+    let user_id = if matches!(credentials, Credentials::Password { .. }) {
+        // A bcrypt check takes milliseconds (about 60 at Rocket.Chat's cost of 10): aside,
+        // so that this worker goes on serving.
+        workspace
+            .read_aside(move |store| store.check_credentials(&credentials))
+            .await??
+    } else {
+        workspace.read(|store| store.check_credentials(&credentials))?
+    };
+    let login =
+        workspace.write(|store| store.issue_login_token(&user_id, token, &now, &site_url))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "success",
+        "data": { "userId": login.user_id, "authToken": login.token, "me": login.me },
+        "success": true,
+    })))
 }
 
 /// Logout
@@ -90,7 +83,6 @@ pub(crate) async fn login(
 /// tokens of the same user keep working.
 #[utoipa::path(
     post,
-    path = "/api/v1/logout",
     operation_id = "post-api-v1-logout",
     tag = TAG,
     responses(
@@ -102,10 +94,9 @@ pub(crate) async fn login(
 #[post("/api/v1/logout")]
 pub(crate) async fn logout(
     request: HttpRequest,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    state.respond(end_session(&request, &session))
+    workspace: Workspace,
+) -> Result<HttpResponse, ApiError> {
+    end_session(&request, &workspace)
 }
 
 /// Logout (GET)
@@ -114,7 +105,6 @@ pub(crate) async fn logout(
 /// warning in its own log.
 #[utoipa::path(
     get,
-    path = "/api/v1/logout",
     operation_id = "get-api-v1-logout",
     tag = TAG,
     responses(
@@ -126,20 +116,19 @@ pub(crate) async fn logout(
 #[get("/api/v1/logout")]
 pub(crate) async fn logout_get(
     request: HttpRequest,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    state.respond(end_session(&request, &session))
+    workspace: Workspace,
+) -> Result<HttpResponse, ApiError> {
+    end_session(&request, &workspace)
 }
 
-fn end_session(request: &HttpRequest, session: &Session) -> Result<HttpResponse, ApiError> {
-    let caller = session.read(|store| crate::auth::authenticate(request, store))?;
+fn end_session(request: &HttpRequest, workspace: &Workspace) -> Result<HttpResponse, ApiError> {
+    let caller = workspace.read(|store| crate::auth::authenticate(request, store))?;
     let token = request
         .headers()
         .get(AUTH_TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    session.write(|store| store.logout(&caller, token));
+    workspace.write(|store| store.logout(&caller, token));
     // Restivus' own answer, without the `success` key other routes add.
     Ok(HttpResponse::Ok().json(json!({
         "status": "success",
@@ -153,7 +142,6 @@ fn end_session(request: &HttpRequest, session: &Session) -> Result<HttpResponse,
 /// avatar URL. Password hashes and login tokens are never included.
 #[utoipa::path(
     get,
-    path = "/api/v1/me",
     operation_id = "get-api-v1-me",
     tag = TAG,
     responses(
@@ -165,17 +153,13 @@ fn end_session(request: &HttpRequest, session: &Session) -> Result<HttpResponse,
 #[get("/api/v1/me")]
 pub(crate) async fn me(
     request: HttpRequest,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    let answer = (|| {
-        let caller = session.read(|store| crate::auth::authenticate(&request, store))?;
-        let site_url = site_url(&request);
-        let mut info = session
-            .read(|store| store.me(&caller, &site_url))
-            .ok_or(ApiError::Unauthorized)?;
-        info.insert("success".to_owned(), Value::Bool(true));
-        Ok(HttpResponse::Ok().json(info))
-    })();
-    state.respond(answer)
+    workspace: Workspace,
+) -> Result<HttpResponse, ApiError> {
+    let caller = workspace.read(|store| crate::auth::authenticate(&request, store))?;
+    let site_url = site_url(&request);
+    let mut info = workspace
+        .read(|store| store.me(&caller, &site_url))
+        .ok_or(ApiError::Unauthorized)?;
+    info.insert("success".to_owned(), Value::Bool(true));
+    Ok(HttpResponse::Ok().json(info))
 }

@@ -10,6 +10,7 @@
 //! `{}`; the mock answers 400 `invalid-params` with the parser's message, because a client
 //! sending broken JSON is better told so. An empty JSON body is `{}`, as upstream.
 
+use actix_web::dev::Payload;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use actix_web::{HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
@@ -20,7 +21,7 @@ use crate::mock::layer::BodyOverLimit;
 
 pub(super) async fn read(
     request: &HttpRequest,
-    payload: web::Payload,
+    payload: Payload,
     limit: usize,
 ) -> Result<Value, ApiError> {
     let bytes = read_bytes(request, payload, limit).await?;
@@ -36,7 +37,7 @@ pub(super) async fn read(
 /// again while it streams in).
 pub(super) async fn read_bytes(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    mut payload: Payload,
     limit: usize,
 ) -> Result<web::BytesMut, ApiError> {
     let too_large = ApiError::PayloadTooLarge { limit };

@@ -135,7 +135,7 @@ async fn write_state(
     write: fn(&Sessions, &Session, &[u8]) -> Result<(), StateError>,
 ) -> HttpResponse {
     let answer = async {
-        let bytes = body::read_bytes(request, payload, STATE_BODY_LIMIT).await?;
+        let bytes = body::read_bytes(request, payload.into_inner(), STATE_BODY_LIMIT).await?;
         let sessions = state.sessions.clone();
         let target = session.clone();
         web::block(move || write(&sessions, &target, &bytes))

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post};
 use serde_json::{Value, json};
 
-use super::{authorize, authorize_body, authorize_query, authorize_typed, success};
+use super::pipeline::{Input, Legacy, LegacyQuery, Typed};
+use super::success;
 use crate::auth::{
-    CREATE_LIVECHAT_CONTACT, DELETE_LIVECHAT_CONTACT, UPDATE_LIVECHAT_CONTACT,
-    VIEW_LIVECHAT_CONTACT,
+    CreateLivechatContact, DeleteLivechatContact, UpdateLivechatContact, ViewLivechatContact,
 };
 use crate::domain::request::{
     CheckExistenceQuery, CreateContactBody, DeleteContactBody, GetContactQuery,
@@ -17,13 +17,11 @@ use crate::domain::request::{
 use crate::domain::rules::ContactError;
 use crate::domain::search::Search;
 use crate::error::{ApiError, RESOURCE_NOT_FOUND};
-use crate::mock::sessions::Session;
 use crate::openapi::{
     BadRequestError, CheckExistenceResponse, CreateContactResponse, DeleteContactResponse,
     ForbiddenError, GetContactResponse, NotFoundError, ResolveConflictsResponse,
     SearchContactsResponse, TypedBadRequestError, UnauthorizedError, UpdateContactResponse,
 };
-use crate::startup::AppState;
 
 /// Create Omnichannel Contact
 ///
@@ -39,7 +37,6 @@ use crate::startup::AppState;
 /// |7.0.0             | Added       |
 #[utoipa::path(
     post,
-    path = "/api/v1/omnichannel/contacts",
     operation_id = "post-api-v1-omnichannel-contacts",
     tag = "Omnichannel Contacts",
     request_body(content = CreateContactBody),
@@ -53,30 +50,15 @@ use crate::startup::AppState;
 )]
 #[post("/api/v1/omnichannel/contacts")]
 pub(crate) async fn contacts_create(
-    request: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    let answer = async {
-        let body = authorize_body(
-            &request,
-            payload,
-            &state,
-            &session,
-            &state.schemas.create_contact,
-            CREATE_LIVECHAT_CONTACT,
-        )
-        .await?;
-        // Validated: the body has the schema's shape; `null`s are kept, as upstream.
-        let body: CreateContactBody = serde_json::from_value(body)
-            .map_err(|e| ApiError::InvalidParams(format!("request does not fit: {e}")))?;
-        let id = state.ids.object_id();
-        let now = state.now();
-        let id = session.write(|store| store.create_contact(id, body, &now))?;
-        Ok(success("contactId", Value::String(id)))
-    };
-    state.respond(answer.await)
+    call: Legacy<CreateLivechatContact, CreateContactBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Legacy {
+        input, workspace, ..
+    } = call;
+    let id = workspace.object_id();
+    let now = workspace.now();
+    let id = workspace.write(|store| store.create_contact(id, input, &now))?;
+    Ok(success("contactId", Value::String(id)))
 }
 
 /// Get Omnichannel Contact
@@ -91,7 +73,6 @@ pub(crate) async fn contacts_create(
 /// |7.0.0             | Added       |
 #[utoipa::path(
     get,
-    path = "/api/v1/omnichannel/contacts.get",
     operation_id = "get-api-v1-omnichannel-contacts.get",
     tag = "Omnichannel Contacts",
     responses(
@@ -105,23 +86,15 @@ pub(crate) async fn contacts_create(
 )]
 #[get("/api/v1/omnichannel/contacts.get")]
 pub(crate) async fn contacts_get(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    let answer = (|| {
-        let query: GetContactQuery = authorize_query(
-            &request,
-            &session,
-            &state.schemas.get_contact,
-            VIEW_LIVECHAT_CONTACT,
-        )?;
-        let contact = session
-            .read(|store| store.contact(&query.contact_id))
-            .ok_or_else(|| ApiError::NotFound(RESOURCE_NOT_FOUND.to_owned()))?;
-        Ok(success("contact", contact))
-    })();
-    state.respond(answer)
+    call: LegacyQuery<ViewLivechatContact, GetContactQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let LegacyQuery {
+        input, workspace, ..
+    } = call;
+    let contact = workspace
+        .read(|store| store.contact(&input.contact_id))
+        .ok_or_else(|| ApiError::NotFound(RESOURCE_NOT_FOUND.to_owned()))?;
+    Ok(success("contact", contact))
 }
 
 /// Search Omnichannel Contacts
@@ -140,7 +113,6 @@ pub(crate) async fn contacts_get(
 /// |7.0.0             | Added       |
 #[utoipa::path(
     get,
-    path = "/api/v1/omnichannel/contacts.search",
     operation_id = "get-api-v1-omnichannel-contacts.search",
     tag = "Omnichannel Contacts",
     responses(
@@ -153,37 +125,29 @@ pub(crate) async fn contacts_get(
 )]
 #[get("/api/v1/omnichannel/contacts.search")]
 pub(crate) async fn contacts_search(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    let answer = async {
-        let query: SearchContactsQuery = authorize_query(
-            &request,
-            &session,
-            &state.schemas.search_contacts,
-            VIEW_LIVECHAT_CONTACT,
-        )?;
-        let search = Arc::new(Search::new(query)?);
-        let page = if search.name_order().is_some() {
-            session.read(|store| store.search_contacts(&search))
-        } else {
-            // Any other order reads every match: on a large workspace that takes a while,
-            // so it runs on the blocking pool, and this worker goes on serving.
-            let (store, search) = (session.snapshot(), search.clone());
-            web::block(move || store.search_contacts(&search))
-                .await
-                .map_err(|_| ApiError::ShuttingDown)?
-        };
-        Ok(HttpResponse::Ok().json(json!({
-            "contacts": page.contacts,
-            "count": search.count,
-            "offset": search.offset,
-            "total": page.total,
-            "success": true,
-        })))
+    call: LegacyQuery<ViewLivechatContact, SearchContactsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let LegacyQuery {
+        input, workspace, ..
+    } = call;
+    let search = Arc::new(Search::new(input)?);
+    let page = if search.name_order().is_some() {
+        workspace.read(|store| store.search_contacts(&search))
+    } else {
+        // Any other order reads every match: on a large workspace that takes a while,
+        // so it runs aside, and this worker goes on serving.
+        let search = search.clone();
+        workspace
+            .read_aside(move |store| store.search_contacts(&search))
+            .await?
     };
-    state.respond(answer.await)
+    Ok(HttpResponse::Ok().json(json!({
+        "contacts": page.contacts,
+        "count": search.count,
+        "offset": search.offset,
+        "total": page.total,
+        "success": true,
+    })))
 }
 
 /// Check Contact Existence
@@ -201,7 +165,6 @@ pub(crate) async fn contacts_search(
 /// |7.0.0             | Added       |
 #[utoipa::path(
     get,
-    path = "/api/v1/omnichannel/contacts.checkExistence",
     operation_id = "get-api-v1-omnichannel-contacts.checkExistence",
     tag = "Omnichannel Contacts",
     responses(
@@ -214,21 +177,13 @@ pub(crate) async fn contacts_search(
 )]
 #[get("/api/v1/omnichannel/contacts.checkExistence")]
 pub(crate) async fn contacts_check_existence(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    let answer = (|| {
-        let query: CheckExistenceQuery = authorize_query(
-            &request,
-            &session,
-            &state.schemas.check_existence,
-            VIEW_LIVECHAT_CONTACT,
-        )?;
-        let exists = session.read(|store| store.contact_exists(&query));
-        Ok(success("exists", Value::Bool(exists)))
-    })();
-    state.respond(answer)
+    call: LegacyQuery<ViewLivechatContact, CheckExistenceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let LegacyQuery {
+        input, workspace, ..
+    } = call;
+    let exists = workspace.read(|store| store.contact_exists(&input));
+    Ok(success("exists", Value::Bool(exists)))
 }
 
 /// Delete Omnichannel Contact
@@ -246,7 +201,6 @@ pub(crate) async fn contacts_check_existence(
 /// |7.7.0             | Added       |
 #[utoipa::path(
     post,
-    path = "/api/v1/omnichannel/contacts.delete",
     operation_id = "post-api-v1-omnichannel-contacts.delete",
     tag = "Omnichannel Contacts",
     request_body(content = DeleteContactBody),
@@ -261,31 +215,17 @@ pub(crate) async fn contacts_check_existence(
 )]
 #[post("/api/v1/omnichannel/contacts.delete")]
 pub(crate) async fn contacts_delete(
-    request: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    let answer = async {
-        let body: DeleteContactBody = authorize_typed(
-            &request,
-            payload,
-            &state,
-            &session,
-            &state.schemas.delete_contact,
-            DELETE_LIVECHAT_CONTACT,
-        )
-        .await?;
-        let now = state.now();
-        match session.write(|store| store.disable_contact(&body.contact_id, &now)) {
-            Ok(()) => Ok(HttpResponse::Ok().json(json!({ "success": true }))),
-            Err(ContactError::NotFound) => {
-                Err(ApiError::NotFound(ContactError::NotFound.to_string()))
-            }
-            Err(other) => Err(other.into()),
-        }
-    };
-    state.respond(answer.await)
+    call: Typed<DeleteLivechatContact, DeleteContactBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Typed {
+        input, workspace, ..
+    } = call;
+    let now = workspace.now();
+    match workspace.write(|store| store.disable_contact(&input.contact_id, &now)) {
+        Ok(()) => Ok(HttpResponse::Ok().json(json!({ "success": true }))),
+        Err(ContactError::NotFound) => Err(ApiError::NotFound(ContactError::NotFound.to_string())),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Update Omnichannel Contact
@@ -303,7 +243,6 @@ pub(crate) async fn contacts_delete(
 /// |6.1.0             | Added       |
 #[utoipa::path(
     post,
-    path = "/api/v1/omnichannel/contacts.update",
     operation_id = "post-api-v1-omnichannel-contacts.update",
     tag = "Omnichannel Contacts",
     request_body(content = UpdateContactBody),
@@ -317,26 +256,14 @@ pub(crate) async fn contacts_delete(
 )]
 #[post("/api/v1/omnichannel/contacts.update")]
 pub(crate) async fn contacts_update(
-    request: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    let answer = async {
-        let body = authorize::<UpdateContactBody>(
-            &request,
-            payload,
-            &state,
-            &session,
-            &state.schemas.update_contact,
-            UPDATE_LIVECHAT_CONTACT,
-        )
-        .await?;
-        let now = state.now();
-        let contact = session.write(|store| store.update_contact(body, &now))?;
-        Ok(success("contact", contact))
-    };
-    state.respond(answer.await)
+    call: Legacy<UpdateLivechatContact, UpdateContactBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Legacy {
+        input, workspace, ..
+    } = call;
+    let now = workspace.now();
+    let contact = workspace.write(|store| store.update_contact(input, &now))?;
+    Ok(success("contact", contact))
 }
 
 /// Resolve Contact Conflicts
@@ -357,7 +284,6 @@ pub(crate) async fn contacts_update(
 /// |7.7.0             | Added       |
 #[utoipa::path(
     post,
-    path = "/api/v1/omnichannel/contacts.conflicts",
     operation_id = "post-api-v1-omnichannel-contacts.conflicts",
     tag = "Omnichannel Contacts",
     request_body(content = ResolveConflictsBody),
@@ -371,24 +297,43 @@ pub(crate) async fn contacts_update(
 )]
 #[post("/api/v1/omnichannel/contacts.conflicts")]
 pub(crate) async fn contacts_conflicts(
-    request: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    session: web::ReqData<Arc<Session>>,
-) -> HttpResponse {
-    let answer = async {
-        let body = authorize::<ResolveConflictsBody>(
-            &request,
-            payload,
-            &state,
-            &session,
-            &state.schemas.resolve_conflicts,
-            UPDATE_LIVECHAT_CONTACT,
-        )
-        .await?;
-        let now = state.now();
-        let contact = session.write(|store| store.resolve_conflicts(body, &now))?;
-        Ok(success("result", contact))
-    };
-    state.respond(answer.await)
+    call: Legacy<UpdateLivechatContact, ResolveConflictsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Legacy {
+        input, workspace, ..
+    } = call;
+    let now = workspace.now();
+    let contact = workspace.write(|store| store.resolve_conflicts(input, &now))?;
+    Ok(success("result", contact))
+}
+
+// The schema each input is validated by.
+
+impl Input for UpdateContactBody {
+    const SCHEMA: &'static str = "UpdateContactBody";
+}
+
+impl Input for ResolveConflictsBody {
+    const SCHEMA: &'static str = "ResolveConflictsBody";
+}
+
+impl Input for CreateContactBody {
+    const SCHEMA: &'static str = "CreateContactBody";
+    const KEEPS_NULLS: bool = true;
+}
+
+impl Input for DeleteContactBody {
+    const SCHEMA: &'static str = "DeleteContactBody";
+}
+
+impl Input for GetContactQuery {
+    const SCHEMA: &'static str = crate::domain::request::GET_CONTACT_QUERY.name;
+}
+
+impl Input for SearchContactsQuery {
+    const SCHEMA: &'static str = crate::domain::request::SEARCH_CONTACTS_QUERY.name;
+}
+
+impl Input for CheckExistenceQuery {
+    const SCHEMA: &'static str = crate::domain::request::CHECK_EXISTENCE_QUERY.name;
 }

@@ -1,0 +1,288 @@
+//! The request pipelines, as extractors: a handler names its pipeline, its permission and
+//! its input in its signature, and is left with its store call and its answer.
+//!
+//! - [`Legacy`]: a body route registered with `API.v1.addRoute`: authentication → body
+//!   validation → permission.
+//! - [`LegacyQuery`]: the same for a GET route's query string (`ajvQuery`, coerced).
+//! - [`Typed`]: a body route registered with `API.v1.post`: the router validates the body
+//!   first, in its own error shape, then the route authenticates and checks the permission.
+//! - [`Widget`]: a Livechat widget route: no user, the visitor's `token` travels in the
+//!   input and the store call finds the visitor by it.
+//! - [`Workspace`]: the session's state and the server's clocks and ids, which every
+//!   pipeline hands over too.
+//!
+//! The first failure answers, as an [`ApiError`]; the error layer writes it in the body of
+//! the emulated Rocket.Chat version.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::{body, query};
+use crate::auth::{self, Permission};
+use crate::config::RocketChatVersion;
+use crate::error::ApiError;
+use crate::mock::sessions::Session;
+use crate::startup::AppState;
+use crate::store::{Caller, Store};
+use crate::validation::RequestSchema;
+
+/// A route's validated input: its schema's name under the document's
+/// `components/schemas`, where the request validator is compiled from.
+pub(crate) trait Input: DeserializeOwned + 'static {
+    const SCHEMA: &'static str;
+    /// `contacts` (create) hands its handler the body as validated, `null`s included; the
+    /// other legacy routes drop top-level `null`s first (their `removeEmpty`).
+    const KEEPS_NULLS: bool = false;
+}
+
+/// The session a request works on, and what the server shares with every request.
+pub(crate) struct Workspace {
+    state: web::Data<AppState>,
+    session: Arc<Session>,
+}
+
+impl Workspace {
+    fn of(request: &HttpRequest) -> Result<Self, ApiError> {
+        let state = request
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("the application state is missing".into()))?;
+        let session = request
+            .extensions()
+            .get::<Arc<Session>>()
+            .cloned()
+            .ok_or_else(|| ApiError::Internal("the request has no session".into()))?;
+        Ok(Self { state, session })
+    }
+
+    /// Runs a read-only `operation` on a snapshot of the state.
+    pub(crate) fn read<R>(&self, operation: impl FnOnce(&Store) -> R) -> R {
+        self.session.read(operation)
+    }
+
+    /// Runs `operation` on the state itself; keep it synchronous and short.
+    pub(crate) fn write<R>(&self, operation: impl FnOnce(&mut Store) -> R) -> R {
+        self.session.write(operation)
+    }
+
+    /// Runs a long read (a sort over every contact, a bcrypt check) on the blocking pool,
+    /// so that this worker goes on serving.
+    pub(crate) async fn read_aside<R: Send + 'static>(
+        &self,
+        operation: impl FnOnce(&Store) -> R + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let store = self.session.snapshot();
+        web::block(move || operation(&store))
+            .await
+            .map_err(|_| ApiError::ShuttingDown)
+    }
+
+    /// Now, as Rocket.Chat writes `_updatedAt`.
+    pub(crate) fn now(&self) -> String {
+        self.state.now()
+    }
+
+    /// A new MongoDB ObjectId, as hex.
+    pub(crate) fn object_id(&self) -> String {
+        self.state.ids.object_id()
+    }
+
+    /// A new Meteor `Random.id()` (17 characters), as Rocket.Chat gives messages and rooms.
+    pub(crate) fn random_id(&self) -> String {
+        self.state.ids.random_id()
+    }
+
+    /// A new login token.
+    pub(crate) fn login_token(&self) -> String {
+        self.state.ids.login_token()
+    }
+
+    pub(crate) fn version(&self) -> RocketChatVersion {
+        self.state.version
+    }
+
+    fn schema<T: Input>(&self) -> Result<&RequestSchema, ApiError> {
+        self.state.schemas.get(T::SCHEMA)
+    }
+
+    fn body_limit(&self) -> usize {
+        self.state.body_limit
+    }
+}
+
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for Workspace {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::of(request))
+    }
+}
+
+/// A legacy body route's authenticated caller and validated body.
+pub(crate) struct Legacy<P, T> {
+    pub(crate) caller: Caller,
+    pub(crate) input: T,
+    pub(crate) workspace: Workspace,
+    permission: PhantomData<P>,
+}
+
+impl<P: Permission, T: Input> FromRequest for Legacy<P, T> {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (request, payload) = (request.clone(), payload.take());
+        Box::pin(async move {
+            let workspace = Workspace::of(&request)?;
+            let caller = workspace.read(|store| auth::authenticate(&request, store))?;
+            let mut body = body::read(&request, payload, workspace.body_limit()).await?;
+            workspace
+                .schema::<T>()?
+                .validate(&mut body)
+                .map_err(ApiError::InvalidParams)?;
+            workspace.read(|store| auth::require_permission(store, &caller, P::NAME))?;
+            let body = if T::KEEPS_NULLS {
+                body
+            } else {
+                without_nulls(body)
+            };
+            Ok(Self {
+                input: handler_input(body)?,
+                caller,
+                workspace,
+                permission: PhantomData,
+            })
+        })
+    }
+}
+
+/// A legacy GET route's authenticated caller and validated, coerced query.
+pub(crate) struct LegacyQuery<P, T> {
+    pub(crate) caller: Caller,
+    pub(crate) input: T,
+    pub(crate) workspace: Workspace,
+    permission: PhantomData<P>,
+}
+
+impl<P: Permission, T: Input> FromRequest for LegacyQuery<P, T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready((|| {
+            let workspace = Workspace::of(request)?;
+            let caller = workspace.read(|store| auth::authenticate(request, store))?;
+            let mut params = query::parse(request.query_string());
+            workspace
+                .schema::<T>()?
+                .validate(&mut params)
+                .map_err(ApiError::InvalidParams)?;
+            workspace.read(|store| auth::require_permission(store, &caller, P::NAME))?;
+            Ok(Self {
+                input: handler_input(params)?,
+                caller,
+                workspace,
+                permission: PhantomData,
+            })
+        })())
+    }
+}
+
+/// A typed route's validated body and authenticated caller: a bad body is answered 400
+/// even without credentials, in the router's error shape.
+pub(crate) struct Typed<P, T> {
+    pub(crate) caller: Caller,
+    pub(crate) input: T,
+    pub(crate) workspace: Workspace,
+    permission: PhantomData<P>,
+}
+
+impl<P: Permission, T: Input> FromRequest for Typed<P, T> {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (request, payload) = (request.clone(), payload.take());
+        Box::pin(async move {
+            let workspace = Workspace::of(&request)?;
+            let mut body = body::read(&request, payload, workspace.body_limit())
+                .await
+                .map_err(|error| match error {
+                    ApiError::InvalidParams(message) => ApiError::TypedInvalidParams(message),
+                    other => other,
+                })?;
+            workspace
+                .schema::<T>()?
+                .validate(&mut body)
+                .map_err(ApiError::TypedInvalidParams)?;
+            let caller = workspace.read(|store| auth::authenticate(&request, store))?;
+            workspace.read(|store| auth::require_permission(store, &caller, P::NAME))?;
+            Ok(Self {
+                input: handler_input(body)?,
+                caller,
+                workspace,
+                permission: PhantomData,
+            })
+        })
+    }
+}
+
+/// A Livechat widget route's validated input (its body, or its query string for a GET),
+/// checked as the route checks it; the visitor is found by the `token` inside it.
+pub(crate) struct Widget<T> {
+    pub(crate) input: T,
+    pub(crate) workspace: Workspace,
+}
+
+impl<T: Input> FromRequest for Widget<T> {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (request, payload) = (request.clone(), payload.take());
+        Box::pin(async move {
+            let workspace = Workspace::of(&request)?;
+            let mut input = if request.method() == actix_web::http::Method::GET {
+                query::parse(request.query_string())
+            } else {
+                body::read(&request, payload, workspace.body_limit()).await?
+            };
+            workspace
+                .schema::<T>()?
+                .validate(&mut input)
+                .map_err(ApiError::InvalidParams)?;
+            Ok(Self {
+                input: handler_input(input)?,
+                workspace,
+            })
+        })
+    }
+}
+
+/// The body without its top-level `null`s (the legacy routes' `removeEmpty`).
+fn without_nulls(body: Value) -> Value {
+    let mut body = match body {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    body.retain(|_, v| !v.is_null());
+    Value::Object(body)
+}
+
+/// The validated input as the handler's type.
+fn handler_input<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
+    // The input satisfies the schema here, and the schema and `T` describe the same fields;
+    // should they ever drift apart, say so rather than answer 500.
+    serde_json::from_value(input)
+        .map_err(|e| ApiError::InvalidParams(format!("request does not fit: {e}")))
+}
