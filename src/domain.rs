@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod contact;
+pub mod livechat;
 pub mod request;
 pub mod rules;
 pub mod search;

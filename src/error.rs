@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::config::RocketChatVersion;
 use crate::domain::account::LoginError;
+use crate::domain::livechat::LivechatError;
 use crate::domain::rules::ContactError;
 use crate::domain::search::{InvalidSort, SearchError};
 use crate::mock::sessions::SessionError;
@@ -43,6 +44,14 @@ pub enum ApiError {
     /// A business rule of the handler failed; the payload is Rocket.Chat's error code or text.
     #[error("{0}")]
     Business(String),
+    /// A rule failed with a `Meteor.Error(code, reason?, details?)`: the message is
+    /// `"<reason> [<code>]"` (`"[<code>]"` without a reason) and the code is the `errorType`.
+    #[error("{}", meteor_message(code, reason.as_deref()))]
+    Meteor {
+        code: &'static str,
+        reason: Option<String>,
+        details: Option<Value>,
+    },
     /// The body is larger than the configured limit.
     #[error("Request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -65,6 +74,14 @@ pub enum ApiError {
     /// logged, never a crash.
     #[error("internal error of the mock: {0}")]
     Internal(String),
+}
+
+/// `Meteor.Error`'s message: `"<reason> [<code>]"`, or `"[<code>]"` without a reason.
+fn meteor_message(code: &str, reason: Option<&str>) -> String {
+    match reason {
+        Some(reason) => format!("{reason} [{code}]"),
+        None => format!("[{code}]"),
+    }
 }
 
 impl ApiError {
@@ -125,6 +142,14 @@ impl ApiError {
             Self::InvalidPreference(_) => {
                 json!({ "success": false, "error": self.to_string(), "errorType": "invalid-prefer" })
             }
+            Self::Meteor { code, details, .. } => {
+                let mut body =
+                    json!({ "success": false, "error": self.to_string(), "errorType": code });
+                if let Some(details) = details {
+                    body["details"] = details.clone();
+                }
+                body
+            }
             Self::Business(_)
             | Self::PayloadTooLarge { .. }
             | Self::NotFound(_)
@@ -153,6 +178,7 @@ impl ApiError {
             | Self::TypedInvalidParams(_)
             | Self::InvalidSort(_)
             | Self::Business(_)
+            | Self::Meteor { .. }
             | Self::InvalidPreference(_)
             | Self::Control(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -195,6 +221,26 @@ impl From<SessionError> for ApiError {
 impl From<ContactError> for ApiError {
     fn from(error: ContactError) -> Self {
         Self::Business(error.to_string())
+    }
+}
+
+impl From<LivechatError> for ApiError {
+    fn from(error: LivechatError) -> Self {
+        match error.meteor() {
+            Some((code, details)) => {
+                let message = error.to_string();
+                // `Meteor.Error(code, reason)`: the message is `"<reason> [<code>]"`.
+                let reason = message
+                    .strip_suffix(&format!(" [{code}]"))
+                    .map(str::to_owned);
+                ApiError::Meteor {
+                    code,
+                    reason,
+                    details,
+                }
+            }
+            None => ApiError::Business(error.to_string()),
+        }
     }
 }
 

@@ -15,11 +15,14 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+mod livechat;
+
 use crate::config::RocketChatVersion;
 use crate::domain::account::LoginError;
 use crate::domain::contact::ContactDocument;
 use crate::domain::request::{
-    CHECK_EXISTENCE_QUERY, GET_CONTACT_QUERY, QuerySchema, SEARCH_CONTACTS_QUERY,
+    CHECK_EXISTENCE_QUERY, GET_CONTACT_QUERY, HISTORY_QUERY, QUERIES, QuerySchema, ROOM_QUERY,
+    SEARCH_CONTACTS_QUERY,
 };
 use crate::domain::rules::ContactError;
 use crate::domain::search::InvalidSort;
@@ -56,7 +59,8 @@ const MARIA_AGENT: &str = "9sLvmAcQk4EAGdi6e";
     modifiers(&SecuritySchemes),
     tags(
         (name = account::TAG, description = "Log in for a token, read the current user, log out."),
-        (name = "Omnichannel Contacts", description = "Omnichannel contacts: the people your agents talk to, across channels.")
+        (name = "Omnichannel Contacts", description = "Omnichannel contacts: the people your agents talk to, across channels."),
+        (name = "Livechat", description = "The Livechat widget's API: visitors register, open rooms, chat and close them. No login: a visitor is its `token`. On the built-in workspace, `ana-widget-token` has no room yet, `jane-whatsapp-token` has an open one (`Ty7HbWq2KcnA9pLx3`), and `maria.agent` is online to serve new rooms.")
     )
 )]
 struct ApiDoc;
@@ -413,12 +417,13 @@ impl Modify for Examples {
             };
             let operation = match method {
                 "get" => item.get.as_mut(),
+                "delete" => item.delete.as_mut(),
                 _ => item.post.as_mut(),
             };
             let Some(operation) = operation else { continue };
-            if let Some(query) = query_schema(path) {
-                operation.parameters =
-                    Some(query_parameters(query).into_iter().map(RefOr::T).collect());
+            if let (Some(query), "get") = (query_schema(path), method) {
+                let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                parameters.extend(query_parameters(path, query).into_iter().map(RefOr::T));
             }
             if let (Some(request), Some(RefOr::T(body))) =
                 (request, operation.request_body.as_mut())
@@ -448,11 +453,7 @@ impl Modify for Examples {
             }
         }
         if let Some(components) = openapi.components.as_mut() {
-            for query in [
-                &GET_CONTACT_QUERY,
-                &SEARCH_CONTACTS_QUERY,
-                &CHECK_EXISTENCE_QUERY,
-            ] {
+            for query in QUERIES {
                 let schema = serde_json::from_value((query.schema)()).expect("a query schema");
                 components.schemas.insert(query.name.to_owned(), schema);
             }
@@ -512,6 +513,9 @@ fn operations(version: RocketChatVersion) -> Vec<OperationExamples> {
             delete_examples(version),
         ),
     ]
+    .into_iter()
+    .chain(livechat::operations(&store, version))
+    .collect()
 }
 
 fn query_schema(path: &str) -> Option<&'static QuerySchema> {
@@ -519,13 +523,15 @@ fn query_schema(path: &str) -> Option<&'static QuerySchema> {
         GET_PATH => Some(&GET_CONTACT_QUERY),
         SEARCH_PATH => Some(&SEARCH_CONTACTS_QUERY),
         CHECK_EXISTENCE_PATH => Some(&CHECK_EXISTENCE_QUERY),
+        livechat::ROOM_PATH => Some(&ROOM_QUERY),
+        livechat::HISTORY_PATH => Some(&HISTORY_QUERY),
         _ => None,
     }
 }
 
 /// The query schema's properties as query parameters (a `oneOf`'s branches together, none
 /// required), each with its description; the examples are values of the default fixtures.
-fn query_parameters(query: &QuerySchema) -> Vec<Parameter> {
+fn query_parameters(path: &str, query: &QuerySchema) -> Vec<Parameter> {
     let schema = (query.schema)();
     let branches: Vec<&Value> = match schema.get("oneOf").and_then(Value::as_array) {
         Some(branches) => branches.iter().collect(),
@@ -556,7 +562,7 @@ fn query_parameters(query: &QuerySchema) -> Vec<Parameter> {
                 "contactId" if !one_of => Some(json!(JOHN)),
                 "email" => Some(json!("email@example.com")),
                 "searchText" => Some(json!("john")),
-                _ => None,
+                _ => livechat::query_example(path, name),
             };
             let required = if !one_of && required.contains(&name.as_str()) {
                 utoipa::openapi::Required::True

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod control;
 pub mod docs;
+pub mod livechat;
 pub mod omnichannel;
 
 pub(crate) mod body;
@@ -32,7 +33,16 @@ pub(crate) fn rocket_chat(routes: &mut ServiceConfig<'_>) {
         .service(omnichannel::contacts_search)
         .service(omnichannel::contacts_check_existence)
         .service(omnichannel::contacts_conflicts)
-        .service(omnichannel::contacts_delete);
+        .service(omnichannel::contacts_delete)
+        .service(livechat::register_visitor)
+        .service(livechat::get_visitor)
+        .service(livechat::delete_visitor)
+        .service(livechat::set_custom_field)
+        .service(livechat::set_custom_fields)
+        .service(livechat::open_room)
+        .service(livechat::close_room)
+        .service(livechat::send_message)
+        .service(livechat::message_history);
 }
 
 /// `{...payload, "success": true}`: every successful legacy route answers so.

@@ -12,7 +12,9 @@ mod extended_json;
 pub mod fixtures;
 mod fold;
 mod index;
+mod livechat;
 mod state;
+mod table;
 mod text_column;
 mod users;
 
@@ -24,6 +26,7 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::account::{self, Credentials, LoginError};
 use crate::domain::contact::Contact;
+use crate::domain::livechat::settings::Settings;
 use crate::domain::request::{
     CheckExistenceQuery, CreateContactBody, ResolveConflictsBody, UpdateContactBody,
 };
@@ -33,7 +36,9 @@ use crate::domain::workspace::{LIVECHAT_AGENT, Permission, User, hash_login_toke
 pub use contacts::ContactsPage;
 pub(crate) use contacts::{Contacts, PreparedContact, StoredContact};
 pub use extended_json::iso_millis;
+pub(crate) use livechat::{HistoryQuery, NewIds};
 pub(crate) use state::StateWriter;
+pub(crate) use table::Stored;
 pub(crate) use users::{UserSlot, Users};
 
 /// A logged-in user, as the permission check needs it.
@@ -102,6 +107,10 @@ pub struct Documents {
     pub(crate) permissions: Vec<Definition<Permission>>,
     pub(crate) contacts: Vec<PreparedContact>,
     pub(crate) custom_fields: Vec<Definition<CustomField>>,
+    pub(crate) visitors: Vec<Stored<livechat::VisitorKeys>>,
+    pub(crate) rooms: Vec<Stored<livechat::RoomKeys>>,
+    pub(crate) messages: Vec<Stored<livechat::MessageKeys>>,
+    pub(crate) settings: Vec<Map<String, Value>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -109,6 +118,10 @@ pub struct Store {
     contacts: Contacts,
     users: Users,
     definitions: Arc<Definitions>,
+    visitors: livechat::Visitors,
+    rooms: livechat::Rooms,
+    messages: livechat::Messages,
+    settings: Settings,
 }
 
 /// What the rules see of the workspace while a contact is being changed.
@@ -153,6 +166,12 @@ impl Store {
             }
         }
         self.contacts.extend(documents.contacts);
+        fill(&mut self.visitors, documents.visitors);
+        fill(&mut self.rooms, documents.rooms);
+        fill(&mut self.messages, documents.messages);
+        if !documents.settings.is_empty() {
+            self.settings.upsert(documents.settings);
+        }
     }
 
     fn view(&self) -> View<'_> {
@@ -315,9 +334,15 @@ impl Store {
         now: &str,
     ) -> Result<StoredContact, ContactError> {
         let id = body.contact_id.clone();
-        self.change_contact(&id, |contact, workspace| {
+        let renamed = body.name.clone();
+        let contact = self.change_contact(&id, |contact, workspace| {
             rules::update_contact(contact, body, workspace, now)
-        })
+        })?;
+        if let Some(name) = renamed {
+            // `updateContact` renames the contact's rooms too.
+            self.rename_rooms_of_contact(&id, &name);
+        }
+        Ok(contact)
     }
 
     pub(crate) fn resolve_conflicts(
@@ -341,6 +366,7 @@ impl Store {
             contacts,
             users,
             definitions,
+            ..
         } = self;
         let view = View { users, definitions };
         contacts.modify(id, |contact| change(contact, &view))
@@ -353,6 +379,10 @@ impl Store {
             "permissions": self.definitions.permissions.len(),
             "contacts": self.contacts.len(),
             "customFields": self.definitions.custom_fields.len(),
+            "visitors": self.visitors.len(),
+            "rooms": self.rooms.len(),
+            "messages": self.messages.len(),
+            "settings": self.settings.documents().len(),
         })
     }
 
@@ -365,6 +395,18 @@ impl Store {
             text.extend_from_slice(&chunk);
         }
         serde_json::from_slice(&text).expect("the state writer writes JSON")
+    }
+}
+
+/// Adds documents to a table: in bulk into an empty one (loading), one by one otherwise.
+fn fill<K: table::Keys>(table: &mut table::Table<K>, documents: Vec<Stored<K>>) {
+    if documents.is_empty() {
+        return;
+    }
+    if table.len() == 0 {
+        *table = table::Table::filled(documents);
+    } else {
+        documents.into_iter().for_each(|d| table.upsert(d));
     }
 }
 

@@ -15,6 +15,7 @@
 //! property in the schema's order; at an array, its type, then each item, then `uniqueItems`;
 //! at a string, its type, then `format`, then Rocket.Chat's own `isNotEmpty` keyword.
 
+pub(crate) mod check;
 mod coerce;
 pub(crate) mod js;
 

@@ -170,6 +170,8 @@ pub const QUERIES: &[&QuerySchema] = &[
     &GET_CONTACT_QUERY,
     &SEARCH_CONTACTS_QUERY,
     &CHECK_EXISTENCE_QUERY,
+    &ROOM_QUERY,
+    &HISTORY_QUERY,
 ];
 
 /// `GET /api/v1/omnichannel/contacts.get`.
@@ -224,6 +226,46 @@ pub const CHECK_EXISTENCE_QUERY: QuerySchema = QuerySchema {
                 one("email", email),
                 one("phone", not_empty_string("A phone number (exact match).")),
             ]
+        })
+    },
+};
+
+/// `GET /api/v1/livechat/room`: documented as rest-typings declares it; the route checks
+/// it with Meteor's `check` (`Match error: …`).
+pub const ROOM_QUERY: QuerySchema = QuerySchema {
+    name: "LivechatRoomQuery",
+    schema: || {
+        json!({
+            "type": "object",
+            "properties": {
+                "token": { "type": "string", "description": "The visitor's token." },
+                "rid": { "type": "string", "description": "The `_id` of the visitor's open room to answer." },
+                "agentId": { "type": "string", "description": "The agent to serve a new room (if online)." }
+            },
+            "required": ["token"],
+            "additionalProperties": false
+        })
+    },
+};
+
+pub const HISTORY_QUERY: QuerySchema = QuerySchema {
+    name: "LivechatMessagesHistoryQuery",
+    schema: || {
+        let nullable = |kind: &str, description: &str| json!({ "type": [kind, "null"], "description": description });
+        json!({
+            "type": "object",
+            "properties": {
+                "searchText": nullable("string", "Accepted and ignored, as upstream."),
+                "token": { "type": "string", "description": "The visitor's token." },
+                "count": nullable("number", "Accepted and ignored, as upstream."),
+                "offset": nullable("number", "How many of the newest messages to skip."),
+                "sort": nullable("string", "Accepted and ignored, as upstream."),
+                "ls": nullable("string", "Accepted and ignored, as upstream."),
+                "end": nullable("string", "Only messages before this time."),
+                "limit": nullable("number", "How many messages (default 20).")
+            },
+            "required": ["token"],
+            "additionalProperties": false
         })
     },
 };

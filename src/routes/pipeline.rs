@@ -26,12 +26,13 @@ use serde_json::{Map, Value};
 
 use super::{body, query};
 use crate::auth::{self, Permission};
-use crate::config::RocketChatVersion;
 use crate::error::ApiError;
 use crate::mock::sessions::Session;
 use crate::startup::AppState;
-use crate::store::{Caller, Store};
+use crate::store::NewIds;
+use crate::store::Store;
 use crate::validation::RequestSchema;
+use crate::validation::check::Pattern;
 
 /// A route's validated input: its schema's name under the document's
 /// `components/schemas`, where the request validator is compiled from.
@@ -40,6 +41,12 @@ pub(crate) trait Input: DeserializeOwned + 'static {
     /// `contacts` (create) hands its handler the body as validated, `null`s included; the
     /// other legacy routes drop top-level `null`s first (their `removeEmpty`).
     const KEEPS_NULLS: bool = false;
+
+    /// The Meteor `check` pattern of a route that validates with one instead of its schema
+    /// (the schema then only documents the input).
+    fn check() -> Option<Pattern> {
+        None
+    }
 }
 
 /// The session a request works on, and what the server shares with every request.
@@ -104,16 +111,22 @@ impl Workspace {
         self.state.ids.login_token()
     }
 
-    pub(crate) fn version(&self) -> RocketChatVersion {
-        self.state.version
-    }
-
     fn schema<T: Input>(&self) -> Result<&RequestSchema, ApiError> {
         self.state.schemas.get(T::SCHEMA)
     }
 
     fn body_limit(&self) -> usize {
         self.state.body_limit
+    }
+}
+
+impl NewIds for Workspace {
+    fn object_id(&self) -> String {
+        Workspace::object_id(self)
+    }
+
+    fn random_id(&self) -> String {
+        Workspace::random_id(self)
     }
 }
 
@@ -130,7 +143,6 @@ impl FromRequest for Workspace {
 
 /// A legacy body route's authenticated caller and validated body.
 pub(crate) struct Legacy<P, T> {
-    pub(crate) caller: Caller,
     pub(crate) input: T,
     pub(crate) workspace: Workspace,
     permission: PhantomData<P>,
@@ -158,7 +170,6 @@ impl<P: Permission, T: Input> FromRequest for Legacy<P, T> {
             };
             Ok(Self {
                 input: handler_input(body)?,
-                caller,
                 workspace,
                 permission: PhantomData,
             })
@@ -168,7 +179,6 @@ impl<P: Permission, T: Input> FromRequest for Legacy<P, T> {
 
 /// A legacy GET route's authenticated caller and validated, coerced query.
 pub(crate) struct LegacyQuery<P, T> {
-    pub(crate) caller: Caller,
     pub(crate) input: T,
     pub(crate) workspace: Workspace,
     permission: PhantomData<P>,
@@ -190,7 +200,6 @@ impl<P: Permission, T: Input> FromRequest for LegacyQuery<P, T> {
             workspace.read(|store| auth::require_permission(store, &caller, P::NAME))?;
             Ok(Self {
                 input: handler_input(params)?,
-                caller,
                 workspace,
                 permission: PhantomData,
             })
@@ -201,7 +210,6 @@ impl<P: Permission, T: Input> FromRequest for LegacyQuery<P, T> {
 /// A typed route's validated body and authenticated caller: a bad body is answered 400
 /// even without credentials, in the router's error shape.
 pub(crate) struct Typed<P, T> {
-    pub(crate) caller: Caller,
     pub(crate) input: T,
     pub(crate) workspace: Workspace,
     permission: PhantomData<P>,
@@ -229,7 +237,6 @@ impl<P: Permission, T: Input> FromRequest for Typed<P, T> {
             workspace.read(|store| auth::require_permission(store, &caller, P::NAME))?;
             Ok(Self {
                 input: handler_input(body)?,
-                caller,
                 workspace,
                 permission: PhantomData,
             })
@@ -257,10 +264,14 @@ impl<T: Input> FromRequest for Widget<T> {
             } else {
                 body::read(&request, payload, workspace.body_limit()).await?
             };
-            workspace
-                .schema::<T>()?
-                .validate(&mut input)
-                .map_err(ApiError::InvalidParams)?;
+            match T::check() {
+                // `check` failures are plain `Match.Error`s: their message, no `errorType`.
+                Some(pattern) => pattern.check(&input).map_err(ApiError::Business)?,
+                None => workspace
+                    .schema::<T>()?
+                    .validate(&mut input)
+                    .map_err(ApiError::InvalidParams)?,
+            }
             Ok(Self {
                 input: handler_input(input)?,
                 workspace,

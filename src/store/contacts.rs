@@ -36,10 +36,12 @@ struct Inner {
     /// `Some(unknown)` when `contacts.search` lists the contact (enabled, `unknown` a
     /// boolean, and a name, an e-mail address or a phone number to match).
     listed: Option<bool>,
-    /// The e-mail addresses, then the phone numbers: the keys it is filed under, the same
-    /// strings the indexes hold, kept so that a write unfiles it without parsing it.
+    /// The e-mail addresses, the phone numbers, then the channels' visitor ids: the keys
+    /// it is filed under, the same strings the indexes hold, kept so that a write unfiles
+    /// it without parsing it.
     keys: Box<[Arc<str>]>,
     emails: usize,
+    phones: usize,
 }
 
 impl Inner {
@@ -48,7 +50,11 @@ impl Inner {
     }
 
     fn phones(&self) -> &[Arc<str>] {
-        &self.keys[self.emails..]
+        &self.keys[self.emails..self.emails + self.phones]
+    }
+
+    fn visitors(&self) -> &[Arc<str>] {
+        &self.keys[self.emails + self.phones..]
     }
 }
 
@@ -68,7 +74,7 @@ impl StoredContact {
             .collect()
     }
 
-    fn is_enabled(&self) -> bool {
+    pub(crate) fn is_enabled(&self) -> bool {
         self.0.enabled
     }
 }
@@ -85,6 +91,8 @@ struct Keys<'a> {
     name: Option<&'a str>,
     emails: Vec<&'a str>,
     phones: Vec<&'a str>,
+    /// `channels[].visitor.visitorId`: the visitors the contact is reached through.
+    visitors: Vec<&'a str>,
     enabled: bool,
     unknown: Option<bool>,
 }
@@ -111,6 +119,12 @@ impl<'a> Keys<'a> {
             name: get("name").and_then(Value::as_str),
             emails: list("emails", "address"),
             phones: list("phones", "phoneNumber"),
+            visitors: get("channels")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|channel| channel.pointer("/visitor/visitorId")?.as_str())
+                .collect(),
             enabled: get("enabled") != Some(&Value::Bool(false)),
             unknown: get("unknown").and_then(Value::as_bool),
         }
@@ -162,6 +176,12 @@ impl PreparedContact {
                 .flatten()
                 .map(|p| p.phone_number.as_str())
                 .collect(),
+            visitors: reading
+                .channels
+                .iter()
+                .flatten()
+                .map(|c| c.visitor.visitor_id.as_str())
+                .collect(),
             enabled: reading.enabled != Some(false),
             unknown: reading.unknown,
         };
@@ -186,9 +206,11 @@ impl PreparedContact {
                     .emails
                     .iter()
                     .chain(&keys.phones)
+                    .chain(&keys.visitors)
                     .map(|&k| Arc::from(k))
                     .collect(),
                 emails: keys.emails.len(),
+                phones: keys.phones.len(),
             })),
             values,
         }
@@ -212,6 +234,8 @@ pub(crate) struct Contacts {
     by_id: UniqueIndex,
     by_email: MultiIndex,
     by_phone: MultiIndex,
+    /// By `channels[].visitor.visitorId`.
+    by_visitor: MultiIndex,
     /// The listed contacts, `[unknown: false, unknown: true]`.
     by_name: [NameIndex; 2],
     /// The listed contacts' folded values, `[unknown: false, unknown: true]`.
@@ -244,38 +268,41 @@ impl Contacts {
     fn filled(prepared: &[PreparedContact]) -> Option<Self> {
         // Three builders of about equal work: the slots and the id and text indexes, the
         // e-mail index, and the phone and name indexes.
-        let ((slots, by_id, text), by_email, (by_phone, by_name)) = std::thread::scope(|scope| {
-            let emails = scope.spawn(|| MultiIndex::of(prepared, |p| p.contact.0.emails()));
-            let phones_and_names = scope.spawn(|| {
+        let ((slots, by_id, text), by_email, (by_phone, by_name, by_visitor)) =
+            std::thread::scope(|scope| {
+                let emails = scope.spawn(|| MultiIndex::of(prepared, |p| p.contact.0.emails()));
+                let phones_and_names = scope.spawn(|| {
+                    (
+                        MultiIndex::of(prepared, |p| p.contact.0.phones()),
+                        [false, true].map(|unknown| name_index(prepared, unknown)),
+                        MultiIndex::of(prepared, |p| p.contact.0.visitors()),
+                    )
+                });
+                let slots: OrdMap<u64, StoredContact> = (0u64..)
+                    .zip(prepared.iter().map(|p| p.contact.clone()))
+                    .collect();
+                let by_id = UniqueIndex::of(prepared.iter().map(|p| &p.id));
+                let text = [false, true].map(|unknown| {
+                    TextColumn::of(
+                        (0..)
+                            .zip(prepared)
+                            .filter(|(_, p)| p.contact.0.listed == Some(unknown))
+                            .map(|(position, p)| (position, &p.values)),
+                    )
+                });
+                let joined = "an index builder panicked";
                 (
-                    MultiIndex::of(prepared, |p| p.contact.0.phones()),
-                    [false, true].map(|unknown| name_index(prepared, unknown)),
+                    (slots, by_id, text),
+                    emails.join().expect(joined),
+                    phones_and_names.join().expect(joined),
                 )
             });
-            let slots: OrdMap<u64, StoredContact> = (0u64..)
-                .zip(prepared.iter().map(|p| p.contact.clone()))
-                .collect();
-            let by_id = UniqueIndex::of(prepared.iter().map(|p| &p.id));
-            let text = [false, true].map(|unknown| {
-                TextColumn::of(
-                    (0..)
-                        .zip(prepared)
-                        .filter(|(_, p)| p.contact.0.listed == Some(unknown))
-                        .map(|(position, p)| (position, &p.values)),
-                )
-            });
-            let joined = "an index builder panicked";
-            (
-                (slots, by_id, text),
-                emails.join().expect(joined),
-                phones_and_names.join().expect(joined),
-            )
-        });
         Some(Self {
             slots,
             by_id: by_id?,
             by_email,
             by_phone,
+            by_visitor,
             by_name,
             text,
             next_position: prepared.len() as u64,
@@ -313,6 +340,9 @@ impl Contacts {
         for phone in prepared.contact.0.phones() {
             self.by_phone.insert(phone.clone(), position);
         }
+        for visitor in prepared.contact.0.visitors() {
+            self.by_visitor.insert(visitor.clone(), position);
+        }
         let inner = &prepared.contact.0;
         if let Some(unknown) = inner.listed {
             self.by_name[usize::from(unknown)].insert((inner.name.clone(), position));
@@ -330,6 +360,9 @@ impl Contacts {
         for phone in stored.0.phones() {
             self.by_phone.remove(phone, position);
         }
+        for visitor in stored.0.visitors() {
+            self.by_visitor.remove(visitor, position);
+        }
         if let Some(unknown) = stored.0.listed {
             self.by_name[usize::from(unknown)].remove(&(stored.0.name.clone(), position));
         }
@@ -340,6 +373,40 @@ impl Contacts {
     fn by_id(&self, id: &str) -> Option<&StoredContact> {
         let position = self.by_id.get(id)?;
         self.slots.get(&position)
+    }
+
+    /// `findAllByVisitorId`: the contacts (disabled ones too) with a channel of this visitor,
+    /// in natural order.
+    pub(crate) fn of_visitor(&self, visitor_id: &str) -> Vec<StoredContact> {
+        self.by_visitor
+            .positions(visitor_id)
+            .filter_map(|p| self.slots.get(&p).cloned())
+            .collect()
+    }
+
+    /// The contacts (disabled ones too) holding this e-mail address or phone number
+    /// exactly, each once, in natural order.
+    pub(crate) fn by_contact_info(&self, emails: &[&str], phones: &[&str]) -> Vec<StoredContact> {
+        let mut positions: Vec<u64> = emails
+            .iter()
+            .flat_map(|e| self.by_email.positions(e).collect::<Vec<_>>())
+            .chain(
+                phones
+                    .iter()
+                    .flat_map(|p| self.by_phone.positions(p).collect::<Vec<_>>()),
+            )
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+            .into_iter()
+            .filter_map(|p| self.slots.get(&p).cloned())
+            .collect()
+    }
+
+    /// The contact with this `_id`, disabled or not.
+    pub(crate) fn any(&self, id: &str) -> Option<StoredContact> {
+        self.by_id(id).cloned()
     }
 
     /// The enabled contact `id`.

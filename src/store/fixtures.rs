@@ -19,8 +19,11 @@ use serde_json::{Map, Value};
 
 mod split;
 
-use super::{Definition, Documents, PreparedContact, Store, UserSlot, canonical, extended_json};
+use super::{
+    Definition, Documents, PreparedContact, Store, Stored, UserSlot, canonical, extended_json,
+};
 use crate::domain::contact::ContactDocument;
+use crate::domain::livechat::{MessageDocument, RoomDocument, SettingDocument, VisitorDocument};
 use crate::domain::rules::CustomField;
 use crate::domain::workspace::{CustomFieldDefinition, Permission, User};
 
@@ -31,15 +34,33 @@ pub enum Collection {
     Permissions,
     Contacts,
     CustomFields,
+    Visitors,
+    Rooms,
+    Messages,
+    Settings,
 }
 
 impl Collection {
-    pub const ALL: [Collection; 4] = [
+    pub const ALL: [Collection; 8] = [
         Self::Users,
         Self::Permissions,
         Self::Contacts,
         Self::CustomFields,
+        Self::Visitors,
+        Self::Rooms,
+        Self::Messages,
+        Self::Settings,
     ];
+
+    /// Whether a whole state (`PUT /_mock/state`) must name the collection. The Livechat
+    /// collections came later: a state without them is what it was before, and they are
+    /// empty (settings at their defaults).
+    fn required_in_state(self) -> bool {
+        matches!(
+            self,
+            Self::Users | Self::Permissions | Self::Contacts | Self::CustomFields
+        )
+    }
 
     /// The collection's key in the `/_mock/state` object.
     pub fn state_key(self) -> &'static str {
@@ -48,6 +69,10 @@ impl Collection {
             Self::Permissions => "permissions",
             Self::Contacts => "contacts",
             Self::CustomFields => "customFields",
+            Self::Visitors => "visitors",
+            Self::Rooms => "rooms",
+            Self::Messages => "messages",
+            Self::Settings => "settings",
         }
     }
 
@@ -57,6 +82,10 @@ impl Collection {
             Self::Permissions => "permissions.json",
             Self::Contacts => "contacts.json",
             Self::CustomFields => "custom-fields.json",
+            Self::Visitors => "visitors.json",
+            Self::Rooms => "rooms.json",
+            Self::Messages => "messages.json",
+            Self::Settings => "settings.json",
         }
     }
 
@@ -67,6 +96,10 @@ impl Collection {
             Self::Permissions => include_str!("../../fixtures/permissions.json"),
             Self::Contacts => include_str!("../../fixtures/contacts.json"),
             Self::CustomFields => include_str!("../../fixtures/custom-fields.json"),
+            Self::Visitors => include_str!("../../fixtures/visitors.json"),
+            Self::Rooms => include_str!("../../fixtures/rooms.json"),
+            Self::Messages => include_str!("../../fixtures/messages.json"),
+            Self::Settings => include_str!("../../fixtures/settings.json"),
         }
     }
 }
@@ -136,7 +169,7 @@ pub struct Fixtures {
     pub store: Store,
 }
 
-const STATE_KEYS: &str = "users, permissions, contacts and customFields";
+const STATE_KEYS: &str = "users, permissions, contacts and customFields (and optionally visitors, rooms, messages and settings)";
 
 /// Why a state sent to the control API was refused.
 #[derive(Debug, thiserror::Error)]
@@ -250,7 +283,7 @@ fn read_state(body: &[u8], complete: bool) -> Result<Documents, StateError> {
                 }
                 .into());
             }
-            None if complete => {
+            None if complete && collection.required_in_state() => {
                 return Err(shape(format!("{key} is missing (send [] to empty it)")).into());
             }
             None => {}
@@ -323,6 +356,27 @@ fn read_documents<'a>(
                         Ok((map, d))
                     })?;
                 documents.custom_fields = custom_fields(file, definitions)?;
+            }
+            Collection::Visitors => {
+                documents.visitors =
+                    checked::<VisitorDocument, _>(file, text, no_shortcut, |map, _| {
+                        Ok(Stored::new(&map))
+                    })?;
+            }
+            Collection::Rooms => {
+                documents.rooms = checked::<RoomDocument, _>(file, text, no_shortcut, |map, _| {
+                    Ok(Stored::new(&map))
+                })?;
+            }
+            Collection::Messages => {
+                documents.messages =
+                    checked::<MessageDocument, _>(file, text, no_shortcut, |map, _| {
+                        Ok(Stored::new(&map))
+                    })?;
+            }
+            Collection::Settings => {
+                documents.settings =
+                    checked::<SettingDocument, _>(file, text, no_shortcut, |map, _| Ok(map))?;
             }
         }
     }

@@ -92,6 +92,10 @@ impl UniqueIndex {
     pub(crate) fn insert(&mut self, key: Arc<str>, position: u64) {
         self.entries.insert((hash(&key), key), position);
     }
+
+    pub(crate) fn remove(&mut self, key: &str) {
+        self.entries.remove(&(hash(key), Arc::from(key)));
+    }
 }
 
 #[cfg(test)]

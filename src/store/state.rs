@@ -22,7 +22,8 @@ enum Cursor {
 }
 
 /// Writes `{"users": [...], "permissions": [...], "contacts": [...], "customFields":
-/// [...]}`, each collection in loaded order, as compact JSON: byte for byte what serializing
+/// [...], "visitors": [...], "rooms": [...], "messages": [...], "settings": [...]}`, each
+/// collection in loaded order, as compact JSON: byte for byte what serializing
 /// the whole state at once would give.
 pub(crate) struct StateWriter {
     store: Arc<Store>,
@@ -108,8 +109,36 @@ impl StateWriter {
                     .iter()
                     .map(|(document, _)| (0, document as &dyn ErasedJson)),
             ),
+            Collection::Visitors => Box::new(
+                store
+                    .visitors
+                    .starting_at(position)
+                    .map(|(p, d)| (p, d as &dyn ErasedJson)),
+            ),
+            Collection::Rooms => Box::new(
+                store
+                    .rooms
+                    .starting_at(position)
+                    .map(|(p, d)| (p, d as &dyn ErasedJson)),
+            ),
+            Collection::Messages => Box::new(
+                store
+                    .messages
+                    .starting_at(position)
+                    .map(|(p, d)| (p, d as &dyn ErasedJson)),
+            ),
+            Collection::Settings => Box::new(
+                store
+                    .settings
+                    .documents()
+                    .iter()
+                    .map(|document| (0, document as &dyn ErasedJson)),
+            ),
         };
-        let resumable = matches!(collection, Collection::Users | Collection::Contacts);
+        let resumable = !matches!(
+            collection,
+            Collection::Permissions | Collection::CustomFields | Collection::Settings
+        );
         for (p, document) in documents {
             if written {
                 out.push(b',');

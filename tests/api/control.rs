@@ -41,7 +41,19 @@ async fn state_reads_back_the_fixtures_in_their_shapes_and_order() {
     let app = TestApp::spawn().await;
     let state = app.state().await;
     let keys: Vec<&String> = state.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["users", "permissions", "contacts", "customFields"]);
+    assert_eq!(
+        keys,
+        [
+            "users",
+            "permissions",
+            "contacts",
+            "customFields",
+            "visitors",
+            "rooms",
+            "messages",
+            "settings"
+        ]
+    );
     let ids: Vec<&str> = state["contacts"]
         .as_array()
         .unwrap()
@@ -107,8 +119,8 @@ async fn a_state_must_name_every_collection() {
         ),
         (json!([]), "found an array"),
         (
-            json!({"users": [], "permissions": [], "contacts": [], "customFields": [], "rooms": []}),
-            "\"rooms\" is not a collection",
+            json!({"users": [], "permissions": [], "contacts": [], "customFields": [], "chats": []}),
+            "\"chats\" is not a collection",
         ),
     ] {
         let reply = app.put_state(&state).await;
