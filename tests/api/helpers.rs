@@ -364,7 +364,9 @@ impl Contract {
             .entry(pointer.to_owned())
             .or_insert_with(|| {
                 let mut root = self.document.clone();
-                root["$ref"] = Value::String(format!("#{pointer}"));
+                // A URI fragment: the braces of a templated path are percent-encoded.
+                let fragment = pointer.replace('{', "%7B").replace('}', "%7D");
+                root["$ref"] = Value::String(format!("#{fragment}"));
                 Arc::new(
                     jsonschema::draft202012::new(&root).expect("the document's schemas compile"),
                 )

@@ -9,6 +9,7 @@ mod differential;
 mod fixtures;
 mod forced;
 mod helpers;
+mod livechat;
 mod openapi;
 mod pipeline;
 mod process;
