@@ -57,7 +57,10 @@ pub(crate) fn coerce(schema: &Value, data: &mut Value, mode: Coercion) {
             _ => None,
         };
         let candidate = unwrapped.as_ref().unwrap_or(data);
-        let coerced = if types.iter().any(|t| has_type(candidate, t)) {
+        // AJV accepts the item as it is only for a single type: it checks the item with
+        // `checkDataTypes`, which for several types (`nullable` ones too) requires all of
+        // them at once and so never holds. The item is still what is coerced next.
+        let coerced = if types.len() == 1 && has_type(candidate, types[0]) {
             unwrapped.clone()
         } else {
             types.iter().find_map(|t| coerce_to(t, candidate, mode))

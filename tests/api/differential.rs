@@ -71,6 +71,11 @@ fn plausible(name: &str) -> Value {
         "contactId" => json!(JOHN),
         "name" => json!("Ana"),
         "emails" => json!(["ana@example.com"]),
+        "token" => json!("nobody"),
+        "key" => json!("cpf"),
+        "value" | "rid" | "msg" => json!("a"),
+        "overwrite" => json!(true),
+        "customFields" => json!([{ "key": "cpf", "value": "1", "overwrite": false }]),
         _ => json!([]),
     }
 }
@@ -227,6 +232,10 @@ enum Route {
     TypedBody,
     /// A legacy GET route, its query validated by `ajvQuery`.
     Query,
+    /// A Livechat widget route (no login): a valid input reaches the route, which answers
+    /// anything but a validation error.
+    WidgetBody,
+    WidgetQuery,
 }
 
 fn property_names(schema: &Value) -> Vec<String> {
@@ -260,7 +269,7 @@ async fn agree_with_rocket_chat(
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    let coercion = if route == Route::Query {
+    let coercion = if matches!(route, Route::Query | Route::WidgetQuery) {
         Coercion::Arrays
     } else {
         Coercion::Scalars
@@ -269,7 +278,7 @@ async fn agree_with_rocket_chat(
     let mut rng = StdRng::seed_from_u64(seed);
     let inputs: Vec<Value> = (0..BODIES_PER_SCHEMA)
         .map(|_| match route {
-            Route::Query => query(&mut rng, &properties),
+            Route::Query | Route::WidgetQuery => query(&mut rng, &properties),
             _ => body(&mut rng, &properties, &required),
         })
         .collect();
@@ -281,7 +290,7 @@ async fn agree_with_rocket_chat(
         let mut ours = input.clone();
         let result = validator.validate(&mut ours);
         let reply = match route {
-            Route::Query => {
+            Route::Query | Route::WidgetQuery => {
                 let url = format!("{path}?{}", encode_query(input));
                 app.get_json(&url, Some(NO_PERMISSION)).await
             }
@@ -295,11 +304,19 @@ async fn agree_with_rocket_chat(
                 as_doubles(verdict["data"].clone()),
                 "coercion of {input}"
             );
-            assert_eq!(
-                reply.status, 403,
-                "the server validates {input} as valid: {}",
-                reply.body
-            );
+            if matches!(route, Route::WidgetBody | Route::WidgetQuery) {
+                assert_ne!(
+                    reply.body["errorType"], "invalid-params",
+                    "the server validates {input} as valid: {}",
+                    reply.body
+                );
+            } else {
+                assert_eq!(
+                    reply.status, 403,
+                    "the server validates {input} as valid: {}",
+                    reply.body
+                );
+            }
         } else {
             let message = verdict["message"].as_str().unwrap();
             assert_eq!(
@@ -378,4 +395,39 @@ async fn search_query_validation_agrees_with_rocket_chat() {
 async fn check_existence_query_validation_agrees_with_rocket_chat() {
     let schema = (request::CHECK_EXISTENCE_QUERY.schema)();
     agree_with_rocket_chat(CHECK_EXISTENCE, "checkExistence", Route::Query, schema, 23).await;
+}
+
+#[tokio::test]
+async fn livechat_custom_field_validation_agrees_with_rocket_chat() {
+    let path = "/api/v1/livechat/custom.field";
+    let schema = served_body_schema(path);
+    agree_with_rocket_chat(path, "customField", Route::WidgetBody, schema, 29).await;
+}
+
+#[tokio::test]
+async fn livechat_custom_fields_validation_agrees_with_rocket_chat() {
+    let path = "/api/v1/livechat/custom.fields";
+    let schema = served_body_schema(path);
+    agree_with_rocket_chat(path, "customFields", Route::WidgetBody, schema, 31).await;
+}
+
+#[tokio::test]
+async fn livechat_room_close_validation_agrees_with_rocket_chat() {
+    let path = "/api/v1/livechat/room.close";
+    let schema = served_body_schema(path);
+    agree_with_rocket_chat(path, "roomClose", Route::WidgetBody, schema, 37).await;
+}
+
+#[tokio::test]
+async fn livechat_message_validation_agrees_with_rocket_chat() {
+    let path = "/api/v1/livechat/message";
+    let schema = served_body_schema(path);
+    agree_with_rocket_chat(path, "message", Route::WidgetBody, schema, 41).await;
+}
+
+#[tokio::test]
+async fn livechat_history_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::HISTORY_QUERY.schema)();
+    let path = "/api/v1/livechat/messages.history/Ty7HbWq2KcnA9pLx3";
+    agree_with_rocket_chat(path, "history", Route::WidgetQuery, schema, 43).await;
 }

@@ -51,6 +51,11 @@ const validators = {
     get: ajvQuery.compile(schemaNamed('GETOmnichannelContactsSchema')),
     search: ajvQuery.compile(schemaNamed('GETOmnichannelContactsSearchSchema')),
     checkExistence: ajvQuery.compile(schemaNamed('GETOmnichannelContactsCheckExistenceSchema')),
+    customField: ajv.compile(schemaNamed('POSTLivechatCustomFieldParamsSchema')),
+    customFields: ajv.compile(schemaNamed('POSTLivechatCustomFieldsParamsSchema')),
+    roomClose: ajv.compile(schemaNamed('POSTLivechatRoomCloseParamsSchema')),
+    message: ajv.compile(schemaNamed('POSTLivechatMessageParamsSchema')),
+    history: ajvQuery.compile(schemaNamed('GETLivechatMessagesHistoryRidParamsSchema')),
 };
 
 const lines = createInterface({ input: process.stdin });
