@@ -6,19 +6,27 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::str::FromStr;
+
 use clap::Parser;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 /// Generate a fixtures folder for `rocketchat-mock --fixtures DIR`: the built-in users,
-/// permissions and custom fields, and N generated contacts.
+/// permissions, custom fields and settings, N generated contacts and, with
+/// `--conversations`, their visitors, rooms and messages.
 ///
 /// Contact number i (from 0) has the `_id` `format!("{:024x}", i + 1)`, so a load script can
 /// name any of them without reading the file. Every contact is enabled, listed (`unknown:
 /// false`), has one e-mail address, one phone number and one widget channel; every
 /// `--conflict-every`-th contact (i = 0, K, 2K, …) has two conflicting fields, `name` and
-/// `customFields.company`. The same --seed gives the same file, byte for byte.
+/// `customFields.company`.
+///
+/// With `--conversations C`, contact i's widget visitor exists too, with the token
+/// `visitor-token-<i>`, and has C closed rooms of 3 messages each (opened, a visitor's
+/// message, closed by the visitor); the contact's `lastChat` is its last room. The same
+/// --seed gives the same files, byte for byte.
 #[derive(Debug, Parser)]
 #[command(name = "rocketchat-mock-fixtures", version)]
 struct Args {
@@ -33,6 +41,10 @@ struct Args {
     /// Every K-th contact carries conflicting fields (0: none does).
     #[arg(long, value_name = "K", default_value_t = 1)]
     conflict_every: u64,
+
+    /// Closed rooms (with their messages) per contact; their visitors are written too.
+    #[arg(long, value_name = "C", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=100))]
+    conversations: u64,
 
     /// Seed of the generated names and values.
     #[arg(long, default_value_t = 1)]
@@ -53,7 +65,7 @@ enum GenerateError {
 
 /// The built-in workspace apart from its contacts, so that the generated folder has the same
 /// logins and permissions as the default one.
-const COPIED: [(&str, &str); 3] = [
+const COPIED: [(&str, &str); 4] = [
     ("users.json", include_str!("../../fixtures/users.json")),
     (
         "permissions.json",
@@ -62,6 +74,10 @@ const COPIED: [(&str, &str); 3] = [
     (
         "custom-fields.json",
         include_str!("../../fixtures/custom-fields.json"),
+    ),
+    (
+        "settings.json",
+        include_str!("../../fixtures/settings.json"),
     ),
 ];
 
@@ -107,13 +123,51 @@ fn generate(args: &Args) -> Result<(), GenerateError> {
         let mut file = create(&path, args.force)?;
         file.write_all(text.as_bytes()).map_err(io(&path))?;
     }
-    let path = args.out.join("contacts.json");
-    let mut out = BufWriter::with_capacity(1 << 20, create(&path, args.force)?);
-    write_contacts(&mut out, args).map_err(io(&path))?;
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|file| file.sync_all())
-        .map_err(io(&path))
+    let mut files = Vec::new();
+    for name in [
+        "contacts.json",
+        "visitors.json",
+        "rooms.json",
+        "messages.json",
+    ] {
+        let path = args.out.join(name);
+        let file = BufWriter::with_capacity(1 << 20, create(&path, args.force)?);
+        files.push((path, Array::new(file)));
+    }
+    write_workspace(&mut files, args).map_err(io(&args.out))?;
+    for (path, array) in files {
+        array
+            .finish()
+            .and_then(|out| out.into_inner().map_err(|e| e.into_error()))
+            .and_then(|file| file.sync_all())
+            .map_err(io(&path))?;
+    }
+    Ok(())
+}
+
+/// A JSON array written one document at a time.
+struct Array<W: Write> {
+    out: W,
+    empty: bool,
+}
+
+impl<W: Write> Array<W> {
+    fn new(out: W) -> Self {
+        Self { out, empty: true }
+    }
+
+    fn push(&mut self, document: &Value) -> io::Result<()> {
+        self.out
+            .write_all(if self.empty { b"[\n" } else { b",\n" })?;
+        self.empty = false;
+        serde_json::to_writer(&mut self.out, document).map_err(io::Error::from)
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        self.out
+            .write_all(if self.empty { b"[]\n" } else { b"\n]\n" })?;
+        Ok(self.out)
+    }
 }
 
 fn create(path: &Path, force: bool) -> Result<File, GenerateError> {
@@ -133,19 +187,81 @@ fn create(path: &Path, force: bool) -> Result<File, GenerateError> {
     })
 }
 
-/// Streams the array one contact at a time, so that a million contacts never sit in memory.
-fn write_contacts(out: &mut impl Write, args: &Args) -> io::Result<()> {
+/// Streams the arrays one document at a time, so that a million contacts never sit in
+/// memory.
+fn write_workspace<W: Write>(files: &mut [(PathBuf, Array<W>)], args: &Args) -> io::Result<()> {
     let mut random = StdRng::seed_from_u64(args.seed);
-    out.write_all(b"[")?;
     for index in 0..args.contacts {
-        if index > 0 {
-            out.write_all(b",")?;
-        }
-        out.write_all(b"\n")?;
         let has_conflicts = args.conflict_every > 0 && index % args.conflict_every == 0;
-        serde_json::to_writer(&mut *out, &contact(index, has_conflicts, &mut random))?;
+        let mut contact = contact(index, has_conflicts, &mut random);
+        if args.conversations > 0 {
+            let (visitor, rooms, messages) = conversations(index, &contact, args.conversations);
+            if let Some(last) = rooms.last() {
+                let last_chat = json!({ "_id": last["_id"], "ts": last["ts"] });
+                contact["channels"][0]["lastChat"] = last_chat.clone();
+                contact["lastChat"] = last_chat;
+            }
+            files[1].1.push(&visitor)?;
+            for room in &rooms {
+                files[2].1.push(room)?;
+            }
+            for message in &messages {
+                files[3].1.push(message)?;
+            }
+        }
+        files[0].1.push(&contact)?;
     }
-    out.write_all(b"\n]\n")
+    Ok(())
+}
+
+/// Contact `index`'s visitor and its `count` closed rooms with their messages, a day apart
+/// after the contact was created.
+fn conversations(index: u64, contact: &Value, count: u64) -> (Value, Vec<Value>, Vec<Value>) {
+    let visitor_id = contact["channels"][0]["visitor"]["visitorId"].clone();
+    let token = format!("visitor-token-{index}");
+    let username = format!("guest-{}", index + 1);
+    let created = jiff::Timestamp::from_str(contact["createdAt"].as_str().unwrap_or_default())
+        .map_or(0, |t| t.as_second());
+    let name = contact["name"].clone();
+    let email = contact["emails"][0]["address"].clone();
+    let phone = contact["phones"][0]["phoneNumber"].clone();
+    let author = json!({ "_id": visitor_id, "username": username });
+    let (mut rooms, mut messages) = (Vec::new(), Vec::new());
+    for n in 0..count {
+        let opened = created + 86_400 * (n as i64 + 1);
+        let (ts, said, closed) = (
+            timestamp(opened),
+            timestamp(opened + 20),
+            timestamp(opened + 600),
+        );
+        // Room and message ids: unique per contact and room, as readable as the contacts'.
+        let rid = format!("R{index:012}{n:04}");
+        let started = json!({ "_id": format!("{:018x}{n:06x}", index + 1), "t": "livechat-started", "rid": rid, "ts": ts, "msg": "", "u": author, "groupable": false, "token": token, "_updatedAt": ts });
+        let text = json!({ "_id": format!("M{index:012}{n:04}"), "rid": rid, "msg": "Hello, I need help with my order.", "token": token, "alias": name, "ts": said, "u": { "_id": visitor_id, "username": username, "name": name }, "urls": [], "mentions": [], "channels": [], "_updatedAt": said });
+        let close = json!({ "_id": format!("{:018x}{:06x}", index + 1, n + 0x80_0000), "t": "livechat-close", "rid": rid, "ts": closed, "msg": "Closed by visitor", "u": author, "groupable": false, "transcriptRequested": false, "token": token, "_updatedAt": closed });
+        rooms.push(json!({
+            "_id": rid, "msgs": 3, "usersCount": 1, "lm": closed, "fname": name, "t": "l", "ts": ts,
+            "v": { "_id": visitor_id, "username": username, "token": token, "status": "offline", "lastMessageTs": said },
+            "contactId": contact["_id"], "cl": false, "waitingResponse": true, "verified": false,
+            "source": { "type": "widget", "destination": "example.com" },
+            "queuedAt": ts, "priorityWeight": 99, "estimatedWaitingTimeQueue": 9_999_999,
+            "_updatedAt": closed, "lastMessage": close, "closedAt": closed,
+            "metrics": { "chatDuration": 600.0 }, "closer": "visitor", "closedBy": author,
+        }));
+        messages.extend([started, text, close]);
+    }
+    let last_chat = rooms
+        .last()
+        .map(|r| json!({ "_id": r["_id"], "ts": r["ts"] }));
+    let mut visitor = json!({
+        "_id": visitor_id, "token": token, "_updatedAt": contact["_updatedAt"], "name": name,
+        "phone": [{ "phoneNumber": phone }], "status": "online", "ts": contact["createdAt"],
+        "username": username, "visitorEmails": [{ "address": email }],
+    });
+    if let Some(last_chat) = last_chat {
+        visitor["lastChat"] = last_chat;
+    }
+    (visitor, rooms, messages)
 }
 
 fn contact(index: u64, has_conflicts: bool, random: &mut StdRng) -> Value {

@@ -221,19 +221,36 @@ pub fn set_path(document: &mut Map<String, Value>, path: &str, value: Value) {
     }
 }
 
-/// The visitor document after `registerGuest`'s upsert: `existing` (found by token, phone
-/// or e-mail address) updated in place, or a new one. `new_username` is asked for only
-/// when a new visitor sent none (it draws `Livechat_guest_count`).
+/// What `registerGuest` found and decided before its upsert.
+pub struct Registration<'a> {
+    pub guest: &'a Guest,
+    /// The visitor found by token, phone or e-mail address.
+    pub existing: Option<&'a Map<String, Value>>,
+    /// The token the visitor ends with (a visitor found by phone keeps its own).
+    pub token: &'a str,
+    /// The online agent managing the contact of the visitor's e-mail address.
+    pub contact_manager: Option<Value>,
+    /// `Livechat_Allow_collect_and_store_HTTP_header_informations`.
+    pub store_connection: bool,
+    pub now: &'a str,
+}
+
+/// The visitor document after `registerGuest`'s upsert: the one found updated in place, or
+/// a new one. `new_username` is asked for only when a new visitor sent none (it draws
+/// `Livechat_guest_count`).
 pub fn registered_visitor(
-    existing: Option<&Map<String, Value>>,
-    guest: &Guest,
-    token: &str,
-    contact_manager: Option<Value>,
+    registration: Registration<'_>,
     new_id: impl FnOnce() -> String,
     new_username: impl FnOnce() -> String,
-    store_connection: bool,
-    now: &str,
 ) -> Map<String, Value> {
+    let Registration {
+        guest,
+        existing,
+        token,
+        contact_manager,
+        store_connection,
+        now,
+    } = registration;
     let mut fields: Vec<(String, Value)> = vec![
         ("token".into(), json!(token)),
         ("status".into(), json!("online")),

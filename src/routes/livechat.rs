@@ -690,15 +690,12 @@ pub(crate) async fn message_history(
     let Widget { input, workspace } = call;
     let number =
         |n: &Option<serde_json::Number>| n.as_ref().and_then(crate::validation::js::parse_int);
-    let end = match input.end.as_deref() {
-        None => None,
-        // `new Date(end)`: an unreadable date matches nothing.
-        Some(end) => Some(
-            end.parse::<jiff::Timestamp>()
-                .map(crate::store::iso_millis)
-                .unwrap_or_default(),
-        ),
-    };
+    // `new Date(end)`: an unreadable date matches nothing.
+    let end = input.end.as_deref().map(|end| {
+        end.parse::<jiff::Timestamp>()
+            .map(crate::store::iso_millis)
+            .unwrap_or_default()
+    });
     let query = HistoryQuery {
         token: input.token,
         rid: rid.into_inner(),

@@ -273,15 +273,18 @@ impl Store {
             .settings
             .is_on("Livechat_Allow_collect_and_store_HTTP_header_informations");
         let settings = &mut self.settings;
-        let visitor = livechat::registered_visitor(
-            existing.as_ref(),
-            &guest,
-            &token,
+        let registration = livechat::Registration {
+            guest: &guest,
+            existing: existing.as_ref(),
+            token: &token,
             contact_manager,
-            || ids.object_id(),
-            || format!("guest-{}", settings.increment("Livechat_guest_count")),
             store_connection,
             now,
+        };
+        let visitor = livechat::registered_visitor(
+            registration,
+            || ids.object_id(),
+            || format!("guest-{}", settings.increment("Livechat_guest_count")),
         );
         self.put_visitor(&visitor);
         let visitor_id = visitor["_id"].as_str().unwrap_or_default().to_owned();

@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use rocketchat_mock::store::fixtures::{Collection, Fixtures};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -191,4 +191,65 @@ fn the_generator_repeats_itself_and_keeps_existing_files() {
             .success()
     );
     assert_ne!(read(&one), read(&two));
+}
+
+#[tokio::test]
+async fn generated_conversations_are_a_visitors_rooms_and_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = generate(dir.path(), &["--contacts", "4", "--conversations", "2"]);
+    assert!(output.status.success(), "{output:?}");
+    let mut config = rocketchat_mock::config::Config::for_tests();
+    config.fixtures = Some(dir.path().to_owned());
+    let app = TestApp::spawn_with(config).await;
+    let counts = app.reset().await.body["counts"].clone();
+    assert_eq!(
+        (
+            counts["visitors"].clone(),
+            counts["rooms"].clone(),
+            counts["messages"].clone()
+        ),
+        (json!(4), json!(8), json!(24))
+    );
+    // Contact 2's visitor, and its last room as the contact's `lastChat`.
+    let visitor = app
+        .send(app.request(
+            reqwest::Method::GET,
+            "/api/v1/livechat/visitor/visitor-token-2",
+        ))
+        .await;
+    assert_eq!(visitor.status, 200, "{}", visitor.body);
+    let contact = app.contact(&format!("{:024x}", 3)).await;
+    assert_eq!(
+        contact["channels"][0]["visitor"]["visitorId"],
+        visitor.body["visitor"]["_id"]
+    );
+    let rid = contact["lastChat"]["_id"].as_str().unwrap().to_owned();
+    let history = app
+        .send(app.request(
+            reqwest::Method::GET,
+            &format!("/api/v1/livechat/messages.history/{rid}?token=visitor-token-2"),
+        ))
+        .await;
+    let types: Vec<Value> = history.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["t"].clone())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            json!("livechat-close"),
+            Value::Null,
+            json!("livechat-started")
+        ]
+    );
+    // Its rooms are closed: the visitor's next room is a new one.
+    let room = app
+        .send(app.request(
+            reqwest::Method::GET,
+            "/api/v1/livechat/room?token=visitor-token-2",
+        ))
+        .await;
+    assert_eq!(room.body["newRoom"], true, "{}", room.body);
 }

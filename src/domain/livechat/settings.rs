@@ -3,8 +3,11 @@
 
 use serde_json::{Map, Value, json};
 
+/// A setting's `_id` and its default value.
+type Default = (&'static str, fn() -> Value);
+
 /// Every setting a route reads, and its default.
-pub const DEFAULTS: &[(&str, fn() -> Value)] = &[
+pub const DEFAULTS: &[Default] = &[
     ("Livechat_enabled", || json!(true)),
     ("Livechat_guest_count", || json!(1)),
     ("Livechat_Routing_Method", || json!("Auto_Selection")),
