@@ -1016,3 +1016,83 @@ async fn the_livechat_collections_are_state_reset_restores_and_sessions_keep_apa
     assert_eq!(app.put_state(&state).await.status, 200);
     assert_eq!(get_visitor(&app, ANA).await.status, 400);
 }
+
+/// The example values of an operation's parameters, as Swagger UI fills them in.
+fn parameter_examples(method: &str, template: &str) -> Vec<(String, String, String)> {
+    let pointer = format!("/paths/{}/{method}/parameters", template.replace('/', "~1"));
+    contract()
+        .document
+        .pointer(&pointer)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            Some((
+                p["in"].as_str()?.to_owned(),
+                p["name"].as_str()?.to_owned(),
+                p["example"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The path and query Swagger UI sends with the documented parameter examples.
+fn example_url(method: &str, template: &str) -> String {
+    let mut path = template.to_owned();
+    let mut query = Vec::new();
+    for (place, name, example) in parameter_examples(method, template) {
+        match place.as_str() {
+            "path" => path = path.replace(&format!("{{{name}}}"), &example),
+            _ => query.push(format!("{name}={example}")),
+        }
+    }
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+/// Swagger UI's "Try it out" with the documented examples succeeds on a fresh start.
+#[tokio::test]
+async fn the_documented_livechat_examples_succeed_as_they_are() {
+    for path in [REGISTER, CUSTOM_FIELD, CUSTOM_FIELDS, CLOSE, MESSAGE] {
+        let app = TestApp::spawn().await;
+        let example = contract().request_example(path, "Example 1");
+        let reply = app.post_json(path, None, &example).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    }
+    for (method, template) in [
+        (Method::GET, ROOM),
+        (Method::GET, "/api/v1/livechat/visitor/{token}"),
+        (Method::DELETE, "/api/v1/livechat/visitor/{token}"),
+        (Method::GET, "/api/v1/livechat/messages.history/{rid}"),
+    ] {
+        let app = TestApp::spawn().await;
+        let url = example_url(&method.as_str().to_lowercase(), template);
+        assert!(!url.contains('{'), "{template} has examples");
+        let reply = widget(&app, method.clone(), &url, template).await;
+        assert_eq!(reply.status, 200, "{method} {url}: {}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn a_changed_visitors_file_is_reloaded() {
+    let dir = crate::helpers::fixture_dir("watch-visitors", &[]);
+    let app = TestApp::spawn_with_args(&["--fixtures", dir.to_str().unwrap(), "--watch"]).await;
+    let file = dir.join("visitors.json");
+    let mut visitors: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    visitors[5]["name"] = json!("Ana Reloaded");
+    let temporary = dir.join(".visitors.json.swp");
+    std::fs::write(&temporary, visitors.to_string()).unwrap();
+    std::fs::rename(temporary, &file).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while get_visitor(&app, ANA).await.body["visitor"]["name"] != "Ana Reloaded" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "visitors.json was not reloaded in 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
