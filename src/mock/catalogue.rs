@@ -127,15 +127,16 @@ impl Catalogue {
     pub(crate) fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
         self.operations
             .iter()
-            .find(|o| o.method == method && o.path == path)
+            .find(|o| o.method == method && path_matches(&o.path, path))
     }
 
     /// The 404 message: what was asked, and the closest routes served.
+    /// (A templated path such as `/api/v1/livechat/visitor/{token}` counts as served.)
     pub(crate) fn not_found_message(&self, method: &str, path: &str) -> String {
         let same_path: Vec<&str> = self
             .routes
             .iter()
-            .filter(|(_, p)| p == path)
+            .filter(|(_, p)| path_matches(p, path))
             .map(|(m, _)| m.as_str())
             .collect();
         if !same_path.is_empty() {
@@ -159,5 +160,34 @@ impl Catalogue {
             "{method} {path} is not served; the closest routes are {}",
             closest.join(", ")
         )
+    }
+}
+
+/// Does `path` fit the document's `template`, whose `{name}` segments stand for any one
+/// non-empty segment?
+fn path_matches(template: &str, path: &str) -> bool {
+    let (mut template, mut path) = (template.split('/'), path.split('/'));
+    loop {
+        match (template.next(), path.next()) {
+            (None, None) => return true,
+            (Some(t), Some(p)) if t.starts_with('{') && t.ends_with('}') && !p.is_empty() => {}
+            (Some(t), Some(p)) if t == p => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::path_matches;
+
+    #[test]
+    fn a_template_segment_stands_for_one_non_empty_segment() {
+        let template = "/api/v1/livechat/visitor/{token}";
+        assert!(path_matches(template, "/api/v1/livechat/visitor/abc"));
+        assert!(!path_matches(template, "/api/v1/livechat/visitor/"));
+        assert!(!path_matches(template, "/api/v1/livechat/visitor/a/b"));
+        assert!(!path_matches(template, "/api/v1/livechat/visitor"));
+        assert!(path_matches("/api/v1/me", "/api/v1/me"));
     }
 }

@@ -1096,3 +1096,23 @@ async fn a_changed_visitors_file_is_reloaded() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn prefer_forces_the_answers_of_templated_routes_too() {
+    let app = TestApp::spawn().await;
+    let request = app
+        .request(Method::GET, "/api/v1/livechat/visitor/anything")
+        .header("Prefer", "code=400");
+    let reply = app.send(request).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.error(), "[invalid-token]");
+    let wrong = app
+        .send(app.request(Method::PUT, "/api/v1/livechat/visitor/abc"))
+        .await;
+    assert_eq!(wrong.status, 404);
+    assert!(
+        wrong.error().contains("answers GET, DELETE"),
+        "{}",
+        wrong.error()
+    );
+}
