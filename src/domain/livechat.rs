@@ -25,6 +25,9 @@ pub enum LivechatError {
     UnknownVisitor,
     #[error("Token cannot be empty [error-invalid-token]")]
     EmptyToken,
+    /// `registerGuest`'s `check(id, Match.Maybe(String))` of a truthy `id` that is no text.
+    #[error("Match error: Failed Match.OneOf, Match.Maybe or Match.Optional validation")]
+    IdNotText,
     #[error("Invalid email {0} [error-invalid-email]")]
     InvalidEmail(String),
     #[error("The provided department is invalid [error-invalid-department]")]
@@ -166,6 +169,13 @@ pub fn guest_of(
     if token.trim().is_empty() {
         return Err(LivechatError::EmptyToken);
     }
+    // `...(id && { id })`, then `check(id, Match.Maybe(String))`.
+    if let Some(id) = visitor.get("id")
+        && crate::validation::js::is_truthy(id)
+        && !id.is_string()
+    {
+        return Err(LivechatError::IdNotText);
+    }
     Ok(Guest {
         token: token.to_owned(),
         id: text("id"),
@@ -230,6 +240,9 @@ pub struct Registration<'a> {
     pub token: &'a str,
     /// The online agent managing the contact of the visitor's e-mail address.
     pub contact_manager: Option<Value>,
+    /// When none was found, the visitor whose `_id` the `id` sent names: the upsert by
+    /// `_id` then sets the new visitor's fields on it.
+    pub same_id: Option<&'a Map<String, Value>>,
     /// `Livechat_Allow_collect_and_store_HTTP_header_informations`.
     pub store_connection: bool,
     pub now: &'a str,
@@ -248,6 +261,7 @@ pub fn registered_visitor(
         existing,
         token,
         contact_manager,
+        same_id,
         store_connection,
         now,
     } = registration;
@@ -293,9 +307,16 @@ pub fn registered_visitor(
                     }
                 }
             }
-            let mut document = Map::new();
-            document.insert("_id".into(), json!(guest.id.clone().unwrap_or_else(new_id)));
-            document.insert("token".into(), json!(token));
+            let mut document = match same_id {
+                Some(visitor) => visitor.clone(),
+                None => {
+                    let mut document = Map::new();
+                    let id = guest.id.clone().unwrap_or_else(new_id);
+                    document.insert("_id".into(), json!(id));
+                    document.insert("token".into(), json!(token));
+                    document
+                }
+            };
             set_fields(&mut document, fields);
             document
         }
@@ -593,7 +614,9 @@ pub fn visitor_message(
     document.insert("urls".into(), json!([]));
     document.insert("mentions".into(), json!([]));
     document.insert("channels".into(), json!([]));
-    document.insert("md".into(), markdown(msg));
+    if !msg.is_empty() {
+        document.insert("md".into(), markdown(msg));
+    }
     document.insert("_updatedAt".into(), json!(now));
     document
 }

@@ -3,8 +3,9 @@
 //!   array (and fails validation with `must be object`), other non-objects become `{}`;
 //! - containing `application/x-www-form-urlencoded`: an object of the (string) fields, the
 //!   last of repeated names winning (`Object.fromEntries(formData)`);
-//! - anything else: the text spread into an object of its characters (`{ ..."abc" }`),
-//!   which has no `contactId`; we pass `{}`, which fails validation with the same message.
+//! - anything else: the text spread into an object of its characters (`{ ..."abc" }`:
+//!   `{"0": "a", "1": "b", "2": "c"}`), which a schema refuses for a missing property and
+//!   Meteor's `check` for an unknown key `0`.
 //!
 //! One deliberate difference: the real server swallows a JSON syntax error and validates
 //! `{}`; the mock answers 400 `invalid-params` with the parser's message, because a client
@@ -91,7 +92,13 @@ fn decode(content_type: &str, bytes: &[u8]) -> Result<Value, ApiError> {
             .collect();
         return Ok(Value::Object(fields));
     }
-    Ok(Value::Object(Map::new()))
+    let text = String::from_utf8_lossy(bytes);
+    Ok(Value::Object(
+        text.chars()
+            .enumerate()
+            .map(|(i, c)| (i.to_string(), Value::String(c.to_string())))
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
@@ -118,7 +125,11 @@ mod tests {
         assert_eq!(decode("application/json", b"5").unwrap(), json!({}));
         assert_eq!(decode("application/json", b"[1]").unwrap(), json!([1]));
         assert_eq!(decode("application/json", b"  ").unwrap(), json!({}));
-        assert_eq!(decode("text/plain", b"contactId=x").unwrap(), json!({}));
+        assert_eq!(
+            decode("text/plain", b"ab").unwrap(),
+            json!({"0": "a", "1": "b"})
+        );
+        assert_eq!(decode("text/plain", b"").unwrap(), json!({}));
     }
 
     #[test]

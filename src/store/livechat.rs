@@ -269,6 +269,10 @@ impl Store {
                 }
             }
         };
+        let same_id = match (&existing, &guest.id) {
+            (None, Some(id)) => self.visitors.get(id).map(Stored::document),
+            _ => None,
+        };
         let store_connection = self
             .settings
             .is_on("Livechat_Allow_collect_and_store_HTTP_header_informations");
@@ -278,6 +282,7 @@ impl Store {
             existing: existing.as_ref(),
             token: &token,
             contact_manager,
+            same_id: same_id.as_ref(),
             store_connection,
             now,
         };
@@ -304,8 +309,16 @@ impl Store {
             && !name.trim().is_empty()
         {
             for mut room in self.rooms_of_token(&token, true) {
-                room.insert("fname".into(), json!(name));
-                self.put_room(&room);
+                if room.get("fname").and_then(Value::as_str) != Some(name) {
+                    livechat::set_fields(
+                        &mut room,
+                        vec![
+                            ("fname".into(), json!(name)),
+                            ("_updatedAt".into(), json!(now)),
+                        ],
+                    );
+                    self.put_room(&room);
+                }
             }
         }
 
@@ -515,8 +528,9 @@ impl Store {
                 self.remove_guest(&visitor, now);
             }
         }
-        // `disableByVisitorId`: one contact, its conflicts and manager kept.
-        if let Some(contact) = contacts.first() {
+        // `disableByVisitorId`, once per contact: each call disables the next one still
+        // holding the visitor's channel; conflicts and manager are kept.
+        for contact in contacts.iter().filter(|c| c.is_enabled()) {
             let mut document = contact.document();
             for field in [
                 "emails",
@@ -739,6 +753,7 @@ impl Store {
             now,
         );
         self.record_in_room(&mut room, &started, true);
+        self.put_message(&started);
         if self.settings.value("Livechat_Routing_Method") == json!("Auto_Selection") {
             let agent = agent
                 .filter(|a| self.is_online_agent(a.document()))
@@ -748,7 +763,6 @@ impl Store {
             }
         }
         self.put_room(&room);
-        self.put_message(&started);
         Ok(OpenedRoom { room, new: true })
     }
 
@@ -1041,21 +1055,38 @@ impl Store {
                 ("_updatedAt".into(), json!(now)),
             ],
         );
+        let transcript = self.settings.is_on("Livechat_enable_transcript");
+        let send_always = self.settings.is_on("Livechat_transcript_send_always");
+        let requested = room.contains_key("transcriptRequest") || (!transcript && send_always);
         let message = livechat::system_message(
             ids.object_id(),
             "livechat-close",
             rid,
             COMMENT,
-            closer,
+            closer.clone(),
             vec![
-                ("transcriptRequested", json!(false)),
+                ("transcriptRequested", json!(requested)),
                 ("token", json!(token)),
             ],
             now,
         );
         self.record_in_room(&mut room, &message, true);
-        self.put_room(&room);
         self.put_message(&message);
+        if transcript && !send_always {
+            // The widget asks the visitor whether to send the transcript.
+            let prompt = livechat::system_message(
+                ids.object_id(),
+                "command",
+                rid,
+                "promptTranscript",
+                closer,
+                vec![],
+                now,
+            );
+            self.record_in_room(&mut room, &prompt, false);
+            self.put_message(&prompt);
+        }
+        self.put_room(&room);
         Ok(COMMENT)
     }
 

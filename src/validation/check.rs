@@ -96,8 +96,11 @@ impl Pattern {
                         )));
                     }
                 };
-                for (key, value) in object {
-                    match keys.iter().find(|(k, _)| k == key) {
+                // `for (key in value)`: integer-like keys first, ascending, as JavaScript
+                // orders an object's own keys.
+                for key in crate::validation::js::key_order(object) {
+                    let value = &object[key];
+                    match keys.iter().find(|(k, _)| *k == key) {
                         Some((_, pattern)) => {
                             // A `Maybe` key is tested against its inner pattern.
                             let pattern = match pattern {
@@ -114,7 +117,7 @@ impl Pattern {
                         None if !open => {
                             return Some(Failure {
                                 message: "Unknown key".into(),
-                                path: key.clone(),
+                                path: key.to_owned(),
                             });
                         }
                         None => {}
@@ -315,6 +318,13 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(visitor().check(&value).unwrap_err(), expected, "{value}");
         }
+        // An integer-like key comes first, wherever the body puts it.
+        assert_eq!(
+            visitor()
+                .check(&json!({"visitor": {"token": 5}, "1": 2}))
+                .unwrap_err(),
+            "Match error: Unknown key in field 1"
+        );
         let fine = json!({"visitor": {"token": "t", "extra": [1], "customFields": [{"key": "k", "value": "v", "overwrite": false, "x": 1}]}});
         assert_eq!(visitor().check(&fine), Ok(()));
     }

@@ -1116,3 +1116,122 @@ async fn prefer_forces_the_answers_of_templated_routes_too() {
         wrong.error()
     );
 }
+
+#[tokio::test]
+async fn a_new_rooms_history_starts_with_its_opening() {
+    let app = TestApp::spawn().await;
+    let rid = open_room(&app, ANA).await.body["room"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let messages = history(&app, &rid, &format!("token={ANA}")).await.body["messages"].clone();
+    let types: Vec<&Value> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["t"])
+        .collect();
+    // Newest first: the agent joining, connecting, and the opening last.
+    assert_eq!(
+        types,
+        [&json!("uj"), &json!("command"), &json!("livechat-started")]
+    );
+}
+
+#[tokio::test]
+async fn an_id_is_text_and_names_the_visitor_it_updates() {
+    let app = TestApp::spawn().await;
+    let number = register(&app, json!({ "token": "t-id", "id": 5 })).await;
+    assert_eq!(
+        number.body,
+        json!({ "success": false, "error": "Match error: Failed Match.OneOf, Match.Maybe or Match.Optional validation" })
+    );
+    // An `id` naming a visitor updates it by `_id`, keeping its other fields.
+    let reply = register(
+        &app,
+        json!({ "token": "t-id", "id": "68135a1fe384b3ad127c7dbb" }),
+    )
+    .await;
+    let visitor = &reply.body["visitor"];
+    assert_eq!(visitor["token"], "t-id");
+    assert_eq!(visitor["name"], "Jane Doe");
+    assert_eq!(visitor["lastChat"]["_id"], "cz5uyBRyKPfoWHBat");
+    assert_eq!(visitor["username"], "guest-44");
+}
+
+#[tokio::test]
+async fn a_text_body_is_its_characters_and_integer_keys_come_first() {
+    let app = TestApp::spawn().await;
+    let text = app
+        .post(REGISTER, None, Some("text/plain"), b"hello".to_vec())
+        .await;
+    assert_eq!(text.error(), "Match error: Unknown key in field 0");
+    let body = json!({ "visitor": { "token": 5 }, "1": 2 });
+    assert_eq!(
+        app.post_json(REGISTER, None, &body).await.error(),
+        "Match error: Unknown key in field 1"
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_visitor_disables_every_contact_of_it() {
+    let app = TestApp::spawn().await;
+    // A second contact reached through Ana's widget visitor.
+    let second = json!({ "_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "name": "Ana (work)", "unknown": false,
+        "channels": [{ "name": "widget", "visitor": { "visitorId": "6751c0ffee00aa11bb22cc33", "source": { "type": "widget" } },
+            "blocked": false, "verified": false, "details": { "type": "widget" } }] });
+    let first = json!({ "_id": "bbbbbbbbbbbbbbbbbbbbbbbb", "name": "Ana", "unknown": false,
+        "channels": [{ "name": "api", "visitor": { "visitorId": "6751c0ffee00aa11bb22cc33", "source": { "type": "api" } },
+            "blocked": false, "verified": false, "details": { "type": "api" } }] });
+    assert_eq!(
+        app.patch_state(&json!({ "contacts": [first, second] }))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(delete_visitor(&app, ANA).await.status, 200);
+    let state = app.state().await;
+    let enabled: Vec<&Value> = state["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            ["aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb"]
+                .contains(&c["_id"].as_str().unwrap())
+        })
+        .map(|c| &c["enabled"])
+        .collect();
+    assert_eq!(enabled, [&json!(false), &json!(false)]);
+}
+
+#[tokio::test]
+async fn a_workspace_with_transcripts_prompts_the_visitor_on_close() {
+    let app = TestApp::spawn().await;
+    app.patch_state(
+        &json!({ "settings": [{ "_id": "Livechat_enable_transcript", "value": true }] }),
+    )
+    .await;
+    let body = json!({ "token": GUEST_42, "rid": GUEST_42_ROOM });
+    assert_eq!(app.post_json(CLOSE, None, &body).await.status, 200);
+    let messages = history(&app, GUEST_42_ROOM, &format!("token={GUEST_42}&limit=2"))
+        .await
+        .body["messages"]
+        .clone();
+    assert_eq!(
+        (messages[0]["t"].clone(), messages[0]["msg"].clone()),
+        (json!("command"), json!("promptTranscript"))
+    );
+    assert_eq!(messages[1]["transcriptRequested"], false);
+
+    let app = TestApp::spawn().await;
+    app.patch_state(
+        &json!({ "settings": [{ "_id": "Livechat_transcript_send_always", "value": true }] }),
+    )
+    .await;
+    app.post_json(CLOSE, None, &body).await;
+    let messages = history(&app, GUEST_42_ROOM, &format!("token={GUEST_42}&limit=1"))
+        .await
+        .body["messages"]
+        .clone();
+    assert_eq!(messages[0]["transcriptRequested"], true);
+}
