@@ -162,8 +162,10 @@ pub struct ResolveConflictsResponse {
 }
 
 /// A validation failure (`errorType: "invalid-params"`, AJV's first message followed by
-/// ` [invalid-params]`), a refused `sort` (`errorType: "error-invalid-sort"`, with
-/// `details`) or a business error (the error code alone, no `errorType`).
+/// ` [invalid-params]`; or Meteor's `Match error: …`, no `errorType`), a refused `sort`
+/// (`errorType: "error-invalid-sort"`, with `details`), a business error (the error code
+/// alone, no `errorType`) or a `Meteor.Error` (`"<reason> [<code>]"`, the code as
+/// `errorType`, sometimes `details`).
 #[derive(Serialize, ToSchema)]
 pub struct BadRequestError {
     pub success: bool,

@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::{RefOr, schema::Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-fn schema_from(value: Value) -> RefOr<Schema> {
+/// A schema written out as JSON, as utoipa holds it.
+pub(crate) fn schema_from(value: Value) -> RefOr<Schema> {
     // The values below are constants; a failure here is a typo caught by every test run.
     RefOr::T(serde_json::from_value(value).expect("request schema is a valid OpenAPI schema"))
 }

@@ -14,29 +14,13 @@ use super::success;
 use crate::domain::livechat::{
     self, Connection, FieldValue, LivechatError, MessageDocument, RoomDocument, VisitorDocument,
 };
-use crate::domain::request::{HISTORY_QUERY, ROOM_QUERY};
+use crate::domain::request::{HISTORY_QUERY, ROOM_QUERY, schema_from};
 use crate::error::ApiError;
-use crate::openapi::NotFoundError;
+use crate::openapi::{BadRequestError, NotFoundError};
 use crate::store::HistoryQuery;
 use crate::validation::check::Pattern;
 
 pub(crate) const TAG: &str = "Livechat";
-
-fn schema_from(value: Value) -> RefOr<Schema> {
-    RefOr::T(serde_json::from_value(value).expect("request schema is a valid OpenAPI schema"))
-}
-
-/// A 400 of a widget route: a validation message or the route's error.
-#[derive(serde::Serialize, ToSchema)]
-pub struct LivechatError400 {
-    pub success: bool,
-    pub error: String,
-    #[serde(rename = "errorType", skip_serializing_if = "Option::is_none")]
-    pub error_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub details: Option<Value>,
-}
 
 // ----- Visitors --------------------------------------------------------------------------
 
@@ -141,7 +125,7 @@ fn connection(request: &HttpRequest) -> Connection {
     request_body(content = RegisterVisitorBody),
     responses(
         (status = 200, description = "OK", body = VisitorResponse),
-        (status = 400, description = "Bad Request", body = LivechatError400),
+        (status = 400, description = "Bad Request", body = BadRequestError),
     )
 )]
 #[post("/api/v1/livechat/visitor")]
@@ -174,7 +158,7 @@ pub(crate) async fn register_visitor(
     params(("token" = String, Path, description = "The visitor's token.", example = "jane-widget-token")),
     responses(
         (status = 200, description = "OK", body = VisitorResponse),
-        (status = 400, description = "No visitor has this token", body = LivechatError400),
+        (status = 400, description = "No visitor has this token", body = BadRequestError),
     )
 )]
 #[get("/api/v1/livechat/visitor/{token}")]
@@ -216,7 +200,7 @@ pub struct DeleteVisitorResponse {
     params(("token" = String, Path, description = "The visitor's token.", example = "ana-widget-token")),
     responses(
         (status = 200, description = "OK", body = DeleteVisitorResponse),
-        (status = 400, description = "No visitor has this token, or it has an open room", body = LivechatError400),
+        (status = 400, description = "No visitor has this token, or it has an open room", body = BadRequestError),
     )
 )]
 #[delete("/api/v1/livechat/visitor/{token}")]
@@ -294,7 +278,7 @@ pub struct CustomFieldResponse {
     request_body(content = CustomFieldBody),
     responses(
         (status = 200, description = "OK", body = CustomFieldResponse),
-        (status = 400, description = "Bad Request", body = LivechatError400),
+        (status = 400, description = "Bad Request", body = BadRequestError),
     )
 )]
 #[post("/api/v1/livechat/custom.field")]
@@ -383,7 +367,7 @@ pub struct CustomFieldsResponse {
     request_body(content = CustomFieldsBody),
     responses(
         (status = 200, description = "OK", body = CustomFieldsResponse),
-        (status = 400, description = "Bad Request", body = LivechatError400),
+        (status = 400, description = "Bad Request", body = BadRequestError),
     )
 )]
 #[post("/api/v1/livechat/custom.fields")]
@@ -465,7 +449,7 @@ fn from_widget(request: &HttpRequest) -> bool {
     tag = TAG,
     responses(
         (status = 200, description = "OK", body = RoomResponse),
-        (status = 400, description = "Bad Request", body = LivechatError400),
+        (status = 400, description = "Bad Request", body = BadRequestError),
     )
 )]
 #[get("/api/v1/livechat/room")]
@@ -553,7 +537,7 @@ pub struct CloseRoomResponse {
     request_body(content = CloseRoomBody),
     responses(
         (status = 200, description = "OK", body = CloseRoomResponse),
-        (status = 400, description = "Bad Request", body = LivechatError400),
+        (status = 400, description = "Bad Request", body = BadRequestError),
     )
 )]
 #[post("/api/v1/livechat/room.close")]
@@ -627,7 +611,7 @@ pub struct MessageResponse {
     request_body(content = SendMessageBody),
     responses(
         (status = 200, description = "OK", body = MessageResponse),
-        (status = 400, description = "Bad Request", body = LivechatError400),
+        (status = 400, description = "Bad Request", body = BadRequestError),
     )
 )]
 #[post("/api/v1/livechat/message")]
@@ -678,7 +662,7 @@ pub struct HistoryResponse {
     params(("rid" = String, Path, description = "The room's `_id`.", example = "Ty7HbWq2KcnA9pLx3")),
     responses(
         (status = 200, description = "OK", body = HistoryResponse),
-        (status = 400, description = "Bad Request", body = LivechatError400),
+        (status = 400, description = "Bad Request", body = BadRequestError),
         (status = 404, description = "Not Found", body = NotFoundError),
     )
 )]

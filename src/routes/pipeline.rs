@@ -30,7 +30,7 @@ use crate::error::ApiError;
 use crate::mock::sessions::Session;
 use crate::startup::AppState;
 use crate::store::NewIds;
-use crate::store::Store;
+use crate::store::{Caller, Store};
 use crate::validation::RequestSchema;
 use crate::validation::check::Pattern;
 
@@ -115,6 +115,25 @@ impl Workspace {
         self.state.schemas.get(T::SCHEMA)
     }
 
+    /// The request's user (401 otherwise).
+    fn caller(&self, request: &HttpRequest) -> Result<Caller, ApiError> {
+        self.read(|store| auth::authenticate(request, store))
+    }
+
+    /// 403 unless the caller holds `P`.
+    fn permit<P: Permission>(&self, caller: &Caller) -> Result<(), ApiError> {
+        self.read(|store| auth::require_permission(store, caller, P::NAME))
+    }
+
+    /// Validates (and coerces) `input` by `T`'s schema; a refusal is `refused(message)`.
+    fn validate<T: Input>(
+        &self,
+        input: &mut Value,
+        refused: fn(String) -> ApiError,
+    ) -> Result<(), ApiError> {
+        self.schema::<T>()?.validate(input).map_err(refused)
+    }
+
     fn body_limit(&self) -> usize {
         self.state.body_limit
     }
@@ -156,13 +175,10 @@ impl<P: Permission, T: Input> FromRequest for Legacy<P, T> {
         let (request, payload) = (request.clone(), payload.take());
         Box::pin(async move {
             let workspace = Workspace::of(&request)?;
-            let caller = workspace.read(|store| auth::authenticate(&request, store))?;
+            let caller = workspace.caller(&request)?;
             let mut body = body::read(&request, payload, workspace.body_limit()).await?;
-            workspace
-                .schema::<T>()?
-                .validate(&mut body)
-                .map_err(ApiError::InvalidParams)?;
-            workspace.read(|store| auth::require_permission(store, &caller, P::NAME))?;
+            workspace.validate::<T>(&mut body, ApiError::InvalidParams)?;
+            workspace.permit::<P>(&caller)?;
             let body = if T::KEEPS_NULLS {
                 body
             } else {
@@ -191,13 +207,10 @@ impl<P: Permission, T: Input> FromRequest for LegacyQuery<P, T> {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready((|| {
             let workspace = Workspace::of(request)?;
-            let caller = workspace.read(|store| auth::authenticate(request, store))?;
+            let caller = workspace.caller(request)?;
             let mut params = query::parse(request.query_string());
-            workspace
-                .schema::<T>()?
-                .validate(&mut params)
-                .map_err(ApiError::InvalidParams)?;
-            workspace.read(|store| auth::require_permission(store, &caller, P::NAME))?;
+            workspace.validate::<T>(&mut params, ApiError::InvalidParams)?;
+            workspace.permit::<P>(&caller)?;
             Ok(Self {
                 input: handler_input(params)?,
                 workspace,
@@ -229,12 +242,9 @@ impl<P: Permission, T: Input> FromRequest for Typed<P, T> {
                     ApiError::InvalidParams(message) => ApiError::TypedInvalidParams(message),
                     other => other,
                 })?;
-            workspace
-                .schema::<T>()?
-                .validate(&mut body)
-                .map_err(ApiError::TypedInvalidParams)?;
-            let caller = workspace.read(|store| auth::authenticate(&request, store))?;
-            workspace.read(|store| auth::require_permission(store, &caller, P::NAME))?;
+            workspace.validate::<T>(&mut body, ApiError::TypedInvalidParams)?;
+            let caller = workspace.caller(&request)?;
+            workspace.permit::<P>(&caller)?;
             Ok(Self {
                 input: handler_input(body)?,
                 workspace,
@@ -267,10 +277,7 @@ impl<T: Input> FromRequest for Widget<T> {
             match T::check() {
                 // `check` failures are plain `Match.Error`s: their message, no `errorType`.
                 Some(pattern) => pattern.check(&input).map_err(ApiError::Business)?,
-                None => workspace
-                    .schema::<T>()?
-                    .validate(&mut input)
-                    .map_err(ApiError::InvalidParams)?,
+                None => workspace.validate::<T>(&mut input, ApiError::InvalidParams)?,
             }
             Ok(Self {
                 input: handler_input(input)?,

@@ -261,20 +261,9 @@ mod tests {
 
     use super::Pattern;
 
+    /// `POST livechat/visitor`'s pattern.
     fn visitor() -> Pattern {
-        let field = Pattern::object_including(vec![
-            ("key", Pattern::String),
-            ("value", Pattern::String),
-            ("overwrite", Pattern::Boolean),
-        ]);
-        Pattern::object(vec![(
-            "visitor",
-            Pattern::object_including(vec![
-                ("token", Pattern::String),
-                ("name", Pattern::maybe(Pattern::String)),
-                ("customFields", Pattern::maybe(Pattern::array_of(field))),
-            ]),
-        )])
+        crate::domain::livechat::register_pattern()
     }
 
     #[test]
