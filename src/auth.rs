@@ -34,6 +34,8 @@ permissions! {
     CreateLivechatContact = "create-livechat-contact";
     /// `contacts.delete`.
     DeleteLivechatContact = "delete-livechat-contact";
+    /// `livechat/custom-fields` and a room's messages.
+    ViewLRoom = "view-l-room";
 }
 
 /// The request's user, or 401 when a header is missing or does not name an

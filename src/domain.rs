@@ -4,6 +4,7 @@
 pub mod account;
 pub mod contact;
 pub mod livechat;
+pub mod paging;
 pub mod request;
 pub mod rules;
 pub mod search;

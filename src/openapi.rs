@@ -527,6 +527,7 @@ fn query_schema(path: &str) -> Option<&'static QuerySchema> {
         CHECK_EXISTENCE_PATH => Some(&CHECK_EXISTENCE_QUERY),
         livechat::ROOM_PATH => Some(&ROOM_QUERY),
         livechat::HISTORY_PATH => Some(&HISTORY_QUERY),
+        "/api/v1/livechat/custom-fields" => Some(&crate::domain::request::CUSTOM_FIELDS_QUERY),
         _ => None,
     }
 }

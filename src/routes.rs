@@ -2,6 +2,7 @@
 //! extractors (`pipeline.rs`).
 
 pub mod account;
+pub mod agent;
 pub mod control;
 pub mod docs;
 pub mod livechat;
@@ -42,7 +43,9 @@ pub(crate) fn rocket_chat(routes: &mut ServiceConfig<'_>) {
         .service(livechat::open_room)
         .service(livechat::close_room)
         .service(livechat::send_message)
-        .service(livechat::message_history);
+        .service(livechat::message_history)
+        .service(agent::custom_fields)
+        .service(agent::custom_field);
 }
 
 /// `{...payload, "success": true}`: every successful legacy route answers so.

@@ -6,6 +6,7 @@
 //! for a pointer swap; readers work on a snapshot, writers on the session's own copy
 //! (mock/sessions.rs), so no request waits on another's work.
 
+mod agent;
 mod canonical;
 mod contacts;
 mod extended_json;
@@ -33,6 +34,7 @@ use crate::domain::request::{
 use crate::domain::rules::{self, ContactError, CustomField, Workspace};
 use crate::domain::search::Search;
 use crate::domain::workspace::{LIVECHAT_AGENT, Permission, User, hash_login_token};
+pub use agent::Listed;
 pub use contacts::ContactsPage;
 pub(crate) use contacts::{Contacts, PreparedContact, StoredContact};
 pub use extended_json::iso_millis;

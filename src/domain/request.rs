@@ -173,6 +173,7 @@ pub const QUERIES: &[&QuerySchema] = &[
     &CHECK_EXISTENCE_QUERY,
     &ROOM_QUERY,
     &HISTORY_QUERY,
+    &CUSTOM_FIELDS_QUERY,
 ];
 
 /// `GET /api/v1/omnichannel/contacts.get`.
@@ -266,6 +267,25 @@ pub const HISTORY_QUERY: QuerySchema = QuerySchema {
                 "limit": nullable("number", "How many messages (default 20).")
             },
             "required": ["token"],
+            "additionalProperties": false
+        })
+    },
+};
+
+/// `GET /api/v1/livechat/custom-fields` (rest-typings `isLivechatCustomFieldsProps`).
+pub const CUSTOM_FIELDS_QUERY: QuerySchema = QuerySchema {
+    name: "LivechatCustomFieldsQuery",
+    schema: || {
+        let nullable = |kind: &str, description: &str| json!({ "type": [kind, "null"], "description": description });
+        json!({
+            "type": "object",
+            "properties": {
+                "text": nullable("string", "Case-insensitive text found in the label or the `_id`."),
+                "count": nullable("number", "Page size: 50 when left out, at most 100; `0` returns every match."),
+                "offset": nullable("number", "How many matches to skip."),
+                "sort": nullable("string", "A JSON object of fields and `1`/`-1`. Default `{\"label\":1}`."),
+                "query": nullable("string", "Accepted and ignored, as upstream.")
+            },
             "additionalProperties": false
         })
     },

@@ -7,12 +7,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+use super::paging::{Direction, Page, Sort, values_at};
+pub use super::paging::{InvalidSort, NegativeOffset};
 use super::request::SearchContactsQuery;
-use crate::validation::js;
-
-/// `API_Default_Count` and `API_Upper_Count_Limit`, at their default settings.
-const DEFAULT_COUNT: i64 = 50;
-const UPPER_COUNT_LIMIT: i64 = 100;
 
 /// A search, as the route hands it to `getContacts`.
 #[derive(Debug)]
@@ -26,24 +23,8 @@ pub struct Search {
     /// `count` as answered; `0` means no limit (`API_Allow_Infinite_Count` is on by default).
     pub count: i64,
     pub offset: i64,
-    sort: Vec<(String, Direction)>,
+    sort: Sort,
 }
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Ascending,
-    Descending,
-}
-
-/// A `sort` parameter `parseJsonQuery` refuses.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Invalid sort parameter provided: \"{0}\"")]
-pub struct InvalidSort(pub String);
-
-/// A `offset` MongoDB refuses.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("skip value must be non-negative, but received: {0}")]
-pub struct NegativeOffset(pub i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SearchError {
@@ -55,20 +36,9 @@ pub enum SearchError {
 
 impl Search {
     pub fn new(query: SearchContactsQuery) -> Result<Self, SearchError> {
-        // getPaginationItems: `parseInt(String(value))`; a missing count is the default, a
-        // zero count means "all", anything above the upper limit is the limit.
-        let offset = query.offset.as_ref().and_then(js::parse_int).unwrap_or(0);
-        let count = match &query.count {
-            Some(count) => js::parse_int(count).unwrap_or(0).min(UPPER_COUNT_LIMIT),
-            None => DEFAULT_COUNT,
-        };
-        let sort = match query.sort.as_deref().filter(|s| !s.is_empty()) {
-            Some(text) => parse_sort(text)?,
-            None => vec![("name".to_owned(), Direction::Ascending)],
-        };
-        if offset < 0 {
-            return Err(NegativeOffset(offset).into());
-        }
+        // The sort is parsed first: a bad sort is refused before a bad offset.
+        let sort = Sort::parse(query.sort.as_deref(), &[("name", true)])?;
+        let Page { count, offset } = Page::new(query.count.as_ref(), query.offset.as_ref())?;
         Ok(Self {
             text: query.search_text.unwrap_or_default(),
             pattern: OnceLock::new(),
@@ -92,7 +62,7 @@ impl Search {
 
     /// `Some(descending)` when the order is by name alone, the order the store indexes.
     pub(crate) fn name_order(&self) -> Option<bool> {
-        match self.sort.as_slice() {
+        match self.sort.0.as_slice() {
             [(field, direction)] if field == "name" => Some(*direction == Direction::Descending),
             _ => None,
         }
@@ -101,6 +71,7 @@ impl Search {
     /// The top-level fields the sort reads (`emails` for `emails.address`).
     pub(crate) fn sort_fields(&self) -> impl Iterator<Item = &str> {
         self.sort
+            .0
             .iter()
             .map(|(path, _)| path.split('.').next().unwrap_or(path))
     }
@@ -148,126 +119,18 @@ impl Search {
     /// MongoDB's order for the sort keys; ties keep the collection's natural order (the
     /// caller breaks them by position).
     pub fn compare(&self, a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
-        for (path, direction) in &self.sort {
-            let ordering = match direction {
-                Direction::Ascending => {
-                    sort_key(a, path, *direction).cmp_bson(&sort_key(b, path, *direction))
-                }
-                Direction::Descending => {
-                    sort_key(b, path, *direction).cmp_bson(&sort_key(a, path, *direction))
-                }
-            };
-            if ordering != Ordering::Equal {
-                return ordering;
-            }
-        }
-        Ordering::Equal
+        self.sort.compare(a, b)
     }
 
     /// MongoDB's `limit`: 0 is none, and a negative limit takes that many as well.
     pub fn limit(&self) -> Option<usize> {
-        usize::try_from(self.count.unsigned_abs())
-            .ok()
-            .filter(|n| *n > 0)
+        self.page_items().limit()
     }
-}
 
-/// `parseJsonQuery`: a JSON object whose every value is `1` or `-1`. Anything else is
-/// refused; where upstream would pass a number, boolean or array on to MongoDB (which then
-/// fails), the mock refuses it the same way.
-fn parse_sort(text: &str) -> Result<Vec<(String, Direction)>, InvalidSort> {
-    let invalid = || InvalidSort(text.to_owned());
-    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text) else {
-        return Err(invalid());
-    };
-    fields
-        .into_iter()
-        .map(|(field, value)| match value.as_f64() {
-            Some(1.0) => Ok((field, Direction::Ascending)),
-            Some(-1.0) => Ok((field, Direction::Descending)),
-            _ => Err(invalid()),
-        })
-        .collect()
-}
-
-/// The values a dotted path reaches, through arrays as MongoDB walks them.
-fn values_at<'a>(document: &'a Map<String, Value>, path: &str) -> Vec<&'a Value> {
-    fn walk<'a>(value: &'a Value, keys: &[&str], out: &mut Vec<&'a Value>) {
-        match (keys.split_first(), value) {
-            (None, _) => out.push(value),
-            (Some(_), Value::Array(items)) => {
-                for item in items {
-                    walk(item, keys, out);
-                }
-            }
-            (Some((key, rest)), Value::Object(map)) => {
-                if let Some(next) = map.get(*key) {
-                    walk(next, rest, out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let keys: Vec<&str> = path.split('.').collect();
-    let mut out = Vec::new();
-    if let Some((first, rest)) = keys.split_first()
-        && let Some(value) = document.get(*first)
-    {
-        walk(value, rest, &mut out);
-    }
-    out
-}
-
-/// A document's sort key for one field: a missing field sorts as `null`; an array sorts by
-/// its smallest element ascending and its largest descending.
-fn sort_key<'a>(document: &'a Map<String, Value>, path: &str, direction: Direction) -> SortKey<'a> {
-    let mut values: Vec<&Value> = Vec::new();
-    for value in values_at(document, path) {
-        match value {
-            Value::Array(items) if !items.is_empty() => values.extend(items.iter()),
-            other => values.push(other),
-        }
-    }
-    let chosen = match direction {
-        Direction::Ascending => values
-            .into_iter()
-            .min_by(|a, b| SortKey(Some(a)).cmp_bson(&SortKey(Some(b)))),
-        Direction::Descending => values
-            .into_iter()
-            .max_by(|a, b| SortKey(Some(a)).cmp_bson(&SortKey(Some(b)))),
-    };
-    SortKey(chosen)
-}
-
-struct SortKey<'a>(Option<&'a Value>);
-
-impl SortKey<'_> {
-    /// BSON comparison order: null (and missing) < numbers < strings < objects < arrays <
-    /// booleans. Dates are held as ISO 8601 strings, which sort as the dates do.
-    fn cmp_bson(&self, other: &Self) -> Ordering {
-        fn class(value: Option<&Value>) -> u8 {
-            match value {
-                None | Some(Value::Null) => 0,
-                Some(Value::Number(_)) => 1,
-                Some(Value::String(_)) => 2,
-                Some(Value::Object(_)) => 3,
-                Some(Value::Array(_)) => 4,
-                Some(Value::Bool(_)) => 5,
-            }
-        }
-        match (self.0, other.0) {
-            (Some(Value::Number(a)), Some(Value::Number(b))) => a
-                .as_f64()
-                .partial_cmp(&b.as_f64())
-                .unwrap_or(Ordering::Equal),
-            (Some(Value::String(a)), Some(Value::String(b))) => a.cmp(b),
-            (Some(Value::Bool(a)), Some(Value::Bool(b))) => a.cmp(b),
-            (Some(a @ (Value::Object(_) | Value::Array(_))), Some(b))
-                if class(Some(a)) == class(Some(b)) =>
-            {
-                a.to_string().cmp(&b.to_string())
-            }
-            (a, b) => class(a).cmp(&class(b)),
+    fn page_items(&self) -> Page {
+        Page {
+            count: self.count,
+            offset: self.offset,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! - [`Legacy`]: a body route registered with `API.v1.addRoute`: authentication → body
 //!   validation → permission.
 //! - [`LegacyQuery`]: the same for a GET route's query string (`ajvQuery`, coerced).
+//! - [`Authorized`]: a legacy route without input validation: authentication → permission.
 //! - [`Typed`]: a body route registered with `API.v1.post`: the router validates the body
 //!   first, in its own error shape, then the route authenticates and checks the permission.
 //! - [`Widget`]: a Livechat widget route: no user, the visitor's `token` travels in the
@@ -213,6 +214,31 @@ impl<P: Permission, T: Input> FromRequest for LegacyQuery<P, T> {
             workspace.permit::<P>(&caller)?;
             Ok(Self {
                 input: handler_input(params)?,
+                workspace,
+                permission: PhantomData,
+            })
+        })())
+    }
+}
+
+/// A legacy route without input validation: the authenticated caller, who holds `P`.
+pub(crate) struct Authorized<P> {
+    pub(crate) caller: Caller,
+    pub(crate) workspace: Workspace,
+    permission: PhantomData<P>,
+}
+
+impl<P: Permission> FromRequest for Authorized<P> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready((|| {
+            let workspace = Workspace::of(request)?;
+            let caller = workspace.caller(request)?;
+            workspace.permit::<P>(&caller)?;
+            Ok(Self {
+                caller,
                 workspace,
                 permission: PhantomData,
             })

@@ -1,6 +1,7 @@
 //! The API as a client sees it: every test starts the real server on a free port.
 
 mod account;
+mod agent;
 mod browsers;
 mod conflicts;
 mod contacts;

@@ -1,0 +1,119 @@
+//! The contact center's agent-side `/api/v1/livechat/*` routes: custom field definitions for
+//! the contact form, agents and managers for its pickers, a past chat's messages.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::pipeline::{Authorized, Input, LegacyQuery};
+use super::success;
+use crate::auth::ViewLRoom;
+use crate::domain::paging::{Page, Sort};
+use crate::domain::request::CUSTOM_FIELDS_QUERY;
+use crate::error::ApiError;
+use crate::openapi::{BadRequestError, ForbiddenError, UnauthorizedError};
+
+pub(crate) const TAG: &str = "Livechat";
+
+/// The query of `GET /api/v1/livechat/custom-fields`.
+#[derive(Debug, Deserialize)]
+pub struct CustomFieldsQuery {
+    pub text: Option<String>,
+    pub count: Option<serde_json::Number>,
+    pub offset: Option<serde_json::Number>,
+    pub sort: Option<String>,
+}
+
+impl Input for CustomFieldsQuery {
+    const SCHEMA: &'static str = CUSTOM_FIELDS_QUERY.name;
+}
+
+/// One page of custom field definitions.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CustomFieldsPage {
+    /// The definitions (`rocketchat_livechat_custom_field` documents), as stored.
+    #[schema(value_type = Vec<Object>)]
+    #[serde(rename = "customFields")]
+    pub custom_fields: Vec<serde_json::Value>,
+    /// How many this page holds.
+    pub count: usize,
+    pub offset: i64,
+    /// How many match in all.
+    pub total: usize,
+    pub success: bool,
+}
+
+/// List Livechat Custom Fields
+///
+/// The workspace's custom field definitions (visitor and room scope, hidden ones too), by
+/// label unless `sort` says otherwise, whose label or `_id` contains `text`. The contact
+/// form reads them. Permission required: `view-l-room`.
+#[utoipa::path(
+    get,
+    operation_id = "get-api-v1-livechat-custom-fields",
+    tag = TAG,
+    responses(
+        (status = 200, description = "OK", body = CustomFieldsPage),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+        (status = 403, description = "Forbidden", body = ForbiddenError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[get("/api/v1/livechat/custom-fields")]
+pub(crate) async fn custom_fields(
+    call: LegacyQuery<ViewLRoom, CustomFieldsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let LegacyQuery {
+        input, workspace, ..
+    } = call;
+    let sort =
+        Sort::parse(input.sort.as_deref(), &[("label", true)]).map_err(ApiError::InvalidSort)?;
+    let page = Page::new(input.count.as_ref(), input.offset.as_ref())
+        .map_err(|e| ApiError::Business(e.to_string()))?;
+    let listed =
+        workspace.read(|store| store.custom_field_definitions(input.text.as_deref(), &sort, page));
+    Ok(HttpResponse::Ok().json(json!({
+        "customFields": listed.items,
+        "count": listed.items.len(),
+        "offset": page.offset,
+        "total": listed.total,
+        "success": true,
+    })))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CustomFieldAnswer {
+    /// The definition, or `null` when none has this `_id`.
+    #[schema(value_type = Option<Object>)]
+    #[serde(rename = "customField")]
+    pub custom_field: Option<serde_json::Value>,
+    pub success: bool,
+}
+
+/// Get Livechat Custom Field
+///
+/// One custom field definition by `_id`; `customField` is `null` when there is none (no
+/// 404, as upstream). Permission required: `view-l-room`.
+#[utoipa::path(
+    get,
+    operation_id = "get-api-v1-livechat-custom-fields-_id",
+    tag = TAG,
+    params(("_id" = String, Path, description = "The definition's `_id` (the field's key).", example = "cpf")),
+    responses(
+        (status = 200, description = "OK", body = CustomFieldAnswer),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+        (status = 403, description = "Forbidden", body = ForbiddenError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[get("/api/v1/livechat/custom-fields/{_id}")]
+pub(crate) async fn custom_field(
+    id: web::Path<String>,
+    call: Authorized<ViewLRoom>,
+) -> Result<HttpResponse, ApiError> {
+    let field = call
+        .workspace
+        .read(|store| store.custom_field_definition(&id));
+    Ok(success("customField", field))
+}
