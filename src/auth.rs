@@ -36,6 +36,8 @@ permissions! {
     DeleteLivechatContact = "delete-livechat-contact";
     /// `livechat/custom-fields` and a room's messages.
     ViewLRoom = "view-l-room";
+    /// `contacts.history`.
+    ViewLivechatContactHistory = "view-livechat-contact-history";
 }
 
 /// The request's user, or 401 when a header is missing or does not name an

@@ -528,6 +528,13 @@ fn query_schema(path: &str) -> Option<&'static QuerySchema> {
         livechat::ROOM_PATH => Some(&ROOM_QUERY),
         livechat::HISTORY_PATH => Some(&HISTORY_QUERY),
         "/api/v1/livechat/custom-fields" => Some(&crate::domain::request::CUSTOM_FIELDS_QUERY),
+        "/api/v1/omnichannel/contacts.history" => {
+            Some(&crate::domain::request::CONTACT_HISTORY_QUERY)
+        }
+        "/api/v1/omnichannel/contacts.channels" => {
+            Some(&crate::domain::request::CONTACT_CHANNELS_QUERY)
+        }
+        "/api/v1/livechat/{rid}/messages" => Some(&crate::domain::request::ROOM_MESSAGES_QUERY),
         _ => None,
     }
 }

@@ -45,7 +45,10 @@ pub(crate) fn rocket_chat(routes: &mut ServiceConfig<'_>) {
         .service(livechat::send_message)
         .service(livechat::message_history)
         .service(agent::custom_fields)
-        .service(agent::custom_field);
+        .service(agent::custom_field)
+        .service(agent::room_messages)
+        .service(omnichannel::contacts_history)
+        .service(omnichannel::contacts_channels);
 }
 
 /// `{...payload, "success": true}`: every successful legacy route answers so.

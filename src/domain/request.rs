@@ -174,6 +174,9 @@ pub const QUERIES: &[&QuerySchema] = &[
     &ROOM_QUERY,
     &HISTORY_QUERY,
     &CUSTOM_FIELDS_QUERY,
+    &CONTACT_HISTORY_QUERY,
+    &CONTACT_CHANNELS_QUERY,
+    &ROOM_MESSAGES_QUERY,
 ];
 
 /// `GET /api/v1/omnichannel/contacts.get`.
@@ -286,6 +289,59 @@ pub const CUSTOM_FIELDS_QUERY: QuerySchema = QuerySchema {
                 "sort": nullable("string", "A JSON object of fields and `1`/`-1`. Default `{\"label\":1}`."),
                 "query": nullable("string", "Accepted and ignored, as upstream.")
             },
+            "additionalProperties": false
+        })
+    },
+};
+
+/// `GET /api/v1/omnichannel/contacts.history` (rest-typings
+/// `isGETOmnichannelContactHistoryProps`).
+pub const CONTACT_HISTORY_QUERY: QuerySchema = QuerySchema {
+    name: "ContactsHistoryQuery",
+    schema: || {
+        json!({
+            "type": "object",
+            "properties": {
+                "contactId": { "type": "string", "description": "The contact's `_id`." },
+                "source": { "type": "string", "description": "Only rooms whose source type or alias contains this (any case)." },
+                "count": { "type": "number", "description": "Page size: 50 when left out, at most 100; `0` returns every room." },
+                "offset": { "type": "number", "description": "How many rooms to skip." },
+                "sort": { "type": "string", "description": "A JSON object of fields and `1`/`-1`. Default `{\"closedAt\":-1}`." }
+            },
+            "required": ["contactId"],
+            "additionalProperties": false
+        })
+    },
+};
+
+/// `GET /api/v1/omnichannel/contacts.channels` (rest-typings
+/// `isGETOmnichannelContactsChannelsProps`).
+pub const CONTACT_CHANNELS_QUERY: QuerySchema = QuerySchema {
+    name: "ContactsChannelsQuery",
+    schema: || {
+        json!({
+            "type": "object",
+            "properties": { "contactId": { "type": "string", "description": "The contact's `_id`." } },
+            "required": ["contactId"],
+            "additionalProperties": false
+        })
+    },
+};
+
+/// `GET /api/v1/livechat/{rid}/messages` (rest-typings `isLivechatRidMessagesProps`).
+pub const ROOM_MESSAGES_QUERY: QuerySchema = QuerySchema {
+    name: "LivechatRoomMessagesQuery",
+    schema: || {
+        let nullable = |kind: &str, description: &str| json!({ "type": [kind, "null"], "description": description });
+        json!({
+            "type": "object",
+            "properties": {
+                "count": nullable("number", "Page size: 50 when left out, at most 100; `0` returns every message."),
+                "offset": nullable("number", "How many messages to skip."),
+                "sort": nullable("string", "A JSON object of fields and `1`/`-1`. Default `{\"ts\":-1}`."),
+                "searchTerm": nullable("string", "Only messages whose text contains this (any case).")
+            },
+            "required": [],
             "additionalProperties": false
         })
     },

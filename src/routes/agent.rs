@@ -117,3 +117,80 @@ pub(crate) async fn custom_field(
         .read(|store| store.custom_field_definition(&id));
     Ok(success("customField", field))
 }
+
+/// The query of `GET /api/v1/livechat/{rid}/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomMessagesQuery {
+    pub count: Option<serde_json::Number>,
+    pub offset: Option<serde_json::Number>,
+    pub sort: Option<String>,
+    pub search_term: Option<String>,
+}
+
+impl Input for RoomMessagesQuery {
+    const SCHEMA: &'static str = crate::domain::request::ROOM_MESSAGES_QUERY.name;
+}
+
+/// One page of a conversation's messages.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RoomMessagesPage {
+    pub messages: Vec<crate::domain::livechat::MessageDocument>,
+    pub offset: i64,
+    /// The page size asked for (`0`: all), not how many this page holds.
+    pub count: i64,
+    /// How many messages match in all.
+    pub total: usize,
+    pub success: bool,
+}
+
+/// Livechat Room Messages
+///
+/// A conversation's messages as the contact's history shows them: the visitor's and
+/// agents' texts and the closing message (other system messages are left out), newest
+/// first unless `sort` says otherwise, those containing `searchTerm` (any case). The caller
+/// must be allowed to see the room: `view-livechat-rooms`, or serving it, or (once closed)
+/// `view-livechat-room-closed-by-another-agent`. Permission required: `view-l-room`.
+#[utoipa::path(
+    get,
+    operation_id = "get-api-v1-livechat-rid-messages",
+    tag = TAG,
+    params(("rid" = String, Path, description = "The room's `_id`.", example = "bC5x3zmBdgtmA4m3W")),
+    responses(
+        (status = 200, description = "OK", body = RoomMessagesPage),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+        (status = 403, description = "Forbidden", body = ForbiddenError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[get("/api/v1/livechat/{rid}/messages")]
+pub(crate) async fn room_messages(
+    rid: web::Path<String>,
+    call: LegacyQuery<ViewLRoom, RoomMessagesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let LegacyQuery {
+        input,
+        workspace,
+        caller,
+        ..
+    } = call;
+    let page = Page::new(input.count.as_ref(), input.offset.as_ref())
+        .map_err(|e| ApiError::Business(e.to_string()))?;
+    let sort =
+        Sort::parse(input.sort.as_deref(), &[("ts", false)]).map_err(ApiError::InvalidSort)?;
+    let listed = workspace.read(|store| {
+        let may_see = |room: &serde_json::Map<String, serde_json::Value>| {
+            store.may_see_livechat_room(&caller, room)
+        };
+        store.room_messages(&rid, input.search_term.as_deref(), &sort, page, may_see)
+    });
+    let listed = listed.map_err(|e| ApiError::Business(e.to_string()))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "messages": listed.items,
+        "offset": page.offset,
+        "count": page.count,
+        "total": listed.total,
+        "success": true,
+    })))
+}

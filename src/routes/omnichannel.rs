@@ -9,7 +9,9 @@ use super::pipeline::{Input, Legacy, LegacyQuery, Typed};
 use super::success;
 use crate::auth::{
     CreateLivechatContact, DeleteLivechatContact, UpdateLivechatContact, ViewLivechatContact,
+    ViewLivechatContactHistory,
 };
+use crate::domain::paging::{Page, Sort};
 use crate::domain::request::{
     CheckExistenceQuery, CreateContactBody, DeleteContactBody, GetContactQuery,
     ResolveConflictsBody, SearchContactsQuery, UpdateContactBody,
@@ -22,6 +24,8 @@ use crate::openapi::{
     ForbiddenError, GetContactResponse, NotFoundError, ResolveConflictsResponse,
     SearchContactsResponse, TypedBadRequestError, UnauthorizedError, UpdateContactResponse,
 };
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Create Omnichannel Contact
 ///
@@ -336,4 +340,131 @@ impl Input for SearchContactsQuery {
 
 impl Input for CheckExistenceQuery {
     const SCHEMA: &'static str = crate::domain::request::CHECK_EXISTENCE_QUERY.name;
+}
+
+/// The query of `contacts.history`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactHistoryQuery {
+    pub contact_id: String,
+    pub source: Option<String>,
+    pub count: Option<serde_json::Number>,
+    pub offset: Option<serde_json::Number>,
+    pub sort: Option<String>,
+}
+
+impl Input for ContactHistoryQuery {
+    const SCHEMA: &'static str = crate::domain::request::CONTACT_HISTORY_QUERY.name;
+}
+
+/// One page of a contact's past conversations.
+#[derive(Serialize, ToSchema)]
+pub struct ContactHistoryPage {
+    /// Closed rooms: `_id`, `fname`, `ts`, `v`, `msgs`, `servedBy`, `closedAt`, `closedBy`,
+    /// `closer`, `tags`, `source`, `lastMessage`, `verified` (those the room has).
+    #[schema(value_type = Vec<Object>)]
+    pub history: Vec<Value>,
+    /// How many this page holds.
+    pub count: usize,
+    pub offset: i64,
+    /// How many closed rooms match in all.
+    pub total: usize,
+    pub success: bool,
+}
+
+/// Contact History
+///
+/// The contact's closed conversations, the last closed first unless `sort` says otherwise;
+/// `source` keeps those whose source type or alias contains it. Open rooms are not listed.
+/// Permission required: `view-livechat-contact-history`.
+///
+/// ### Changelog
+/// | Version      | Description |
+/// | ---------------- | ------------|
+/// |7.0.0             | Added       |
+#[utoipa::path(
+    get,
+    operation_id = "get-api-v1-omnichannel-contacts.history",
+    tag = "Omnichannel Contacts",
+    responses(
+        (status = 200, description = "OK", body = ContactHistoryPage),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+        (status = 403, description = "Forbidden", body = ForbiddenError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[get("/api/v1/omnichannel/contacts.history")]
+pub(crate) async fn contacts_history(
+    call: LegacyQuery<ViewLivechatContactHistory, ContactHistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let LegacyQuery {
+        input, workspace, ..
+    } = call;
+    // Paging and sort are read before the contact is looked up.
+    let page = Page::new(input.count.as_ref(), input.offset.as_ref())
+        .map_err(|e| ApiError::Business(e.to_string()))?;
+    let sort = Sort::parse(input.sort.as_deref(), &[("closedAt", false)])
+        .map_err(ApiError::InvalidSort)?;
+    let listed = workspace.read(|store| {
+        store.contact_history(&input.contact_id, input.source.as_deref(), &sort, page)
+    })?;
+    Ok(HttpResponse::Ok().json(json!({
+        "history": listed.items,
+        "count": listed.items.len(),
+        "offset": page.offset,
+        "total": listed.total,
+        "success": true,
+    })))
+}
+
+/// The query of `contacts.channels`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactChannelsQuery {
+    pub contact_id: String,
+}
+
+impl Input for ContactChannelsQuery {
+    const SCHEMA: &'static str = crate::domain::request::CONTACT_CHANNELS_QUERY.name;
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactChannelsAnswer {
+    /// One channel per name: the one with the latest `lastChat`.
+    pub channels: Vec<crate::domain::contact::ContactChannel>,
+    pub success: bool,
+}
+
+/// Contact Channels
+///
+/// The channels through which the contact reached the workspace, one per name (widget,
+/// WhatsApp, …): of several with the same name, the one with the latest `lastChat`. An
+/// unknown contact has none. Permission required: `view-livechat-contact`.
+///
+/// ### Changelog
+/// | Version      | Description |
+/// | ---------------- | ------------|
+/// |7.0.0             | Added       |
+#[utoipa::path(
+    get,
+    operation_id = "get-api-v1-omnichannel-contacts.channels",
+    tag = "Omnichannel Contacts",
+    responses(
+        (status = 200, description = "OK", body = ContactChannelsAnswer),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+        (status = 403, description = "Forbidden", body = ForbiddenError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[get("/api/v1/omnichannel/contacts.channels")]
+pub(crate) async fn contacts_channels(
+    call: LegacyQuery<ViewLivechatContact, ContactChannelsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let LegacyQuery {
+        input, workspace, ..
+    } = call;
+    let channels = workspace.read(|store| store.contact_channels(&input.contact_id));
+    Ok(success("channels", channels))
 }

@@ -196,6 +196,7 @@ impl<P: Permission, T: Input> FromRequest for Legacy<P, T> {
 
 /// A legacy GET route's authenticated caller and validated, coerced query.
 pub(crate) struct LegacyQuery<P, T> {
+    pub(crate) caller: Caller,
     pub(crate) input: T,
     pub(crate) workspace: Workspace,
     permission: PhantomData<P>,
@@ -213,6 +214,7 @@ impl<P: Permission, T: Input> FromRequest for LegacyQuery<P, T> {
             workspace.validate::<T>(&mut params, ApiError::InvalidParams)?;
             workspace.permit::<P>(&caller)?;
             Ok(Self {
+                caller,
                 input: handler_input(params)?,
                 workspace,
                 permission: PhantomData,

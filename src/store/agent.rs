@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 use super::Store;
 use super::fold::fold;
 use crate::domain::paging::{Page, Sort};
+use crate::domain::rules::ContactError;
+use crate::store::Stored;
 
 /// One page of a list route, and how many match in all.
 pub struct Listed {
@@ -57,5 +59,158 @@ impl Store {
             .iter()
             .find(|(_, f)| f.definition.id == id)
             .map(|(document, _)| document.clone())
+    }
+}
+
+/// What `contacts.history` answers of a room (`getContactHistory`'s projection), in the
+/// room's own field order.
+const HISTORY_FIELDS: [&str; 13] = [
+    "_id",
+    "fname",
+    "ts",
+    "v",
+    "msgs",
+    "servedBy",
+    "closedAt",
+    "closedBy",
+    "closer",
+    "tags",
+    "source",
+    "lastMessage",
+    "verified",
+];
+
+/// Why a room's messages are not answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoomAccessError {
+    #[error("invalid-room")]
+    InvalidRoom,
+    #[error("not-allowed")]
+    NotAllowed,
+}
+
+impl Store {
+    /// `canAccessRoomAsync` for an omnichannel room: a caller with `view-livechat-rooms`,
+    /// the agent serving it, or (closed) one with
+    /// `view-livechat-room-closed-by-another-agent`. The mock serves no other rooms.
+    pub(crate) fn may_see_livechat_room(
+        &self,
+        caller: &super::Caller,
+        room: &Map<String, Value>,
+    ) -> bool {
+        if room.get("t").and_then(Value::as_str) != Some("l") {
+            return false;
+        }
+        let served = room
+            .get("servedBy")
+            .and_then(|s| s.get("_id"))
+            .and_then(Value::as_str)
+            == Some(caller.user_id.as_str());
+        let closed = room.get("open") != Some(&Value::Bool(true));
+        self.has_permission(caller, "view-livechat-rooms")
+            || served
+            || (closed && self.has_permission(caller, "view-livechat-room-closed-by-another-agent"))
+    }
+
+    /// `getContactHistory`: the contact's closed rooms (through `source`, when given: its
+    /// type or alias contains it, any case). A disabled contact is found too
+    /// (`findOneById`).
+    pub(crate) fn contact_history(
+        &self,
+        contact_id: &str,
+        source: Option<&str>,
+        sort: &Sort,
+        page: Page,
+    ) -> Result<Listed, ContactError> {
+        if self.contacts.any(contact_id).is_none() {
+            return Err(ContactError::NotFound);
+        }
+        let rooms: Vec<Map<String, Value>> = self
+            .rooms
+            .find(super::livechat::BY_CONTACT, contact_id)
+            .map(Stored::document)
+            .filter(|room| room.contains_key("closedAt"))
+            .filter(|room| {
+                source.filter(|s| !s.is_empty()).is_none_or(|wanted| {
+                    let source = room.get("source");
+                    contains(source.and_then(|s| s.get("type")), wanted)
+                        || contains(source.and_then(|s| s.get("alias")), wanted)
+                })
+            })
+            .map(|room| {
+                room.into_iter()
+                    .filter(|(key, _)| HISTORY_FIELDS.contains(&key.as_str()))
+                    .collect()
+            })
+            .collect();
+        Ok(Listed::of(rooms, sort, page))
+    }
+
+    /// `getContactChannelsGrouped`: the contact's channels, one per name (the first's place,
+    /// the one with the newest `lastChat`); none for an unknown contact.
+    pub(crate) fn contact_channels(&self, contact_id: &str) -> Vec<Value> {
+        let Some(contact) = self.contacts.any(contact_id) else {
+            return Vec::new();
+        };
+        let document = contact.document();
+        let mut grouped: Vec<Value> = Vec::new();
+        let last_chat = |channel: &Value| {
+            channel
+                .pointer("/lastChat/ts")
+                .and_then(Value::as_str)
+                .and_then(|ts| ts.parse::<jiff::Timestamp>().ok())
+                .map_or(0, |t| t.as_millisecond())
+        };
+        for channel in document
+            .get("channels")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            match grouped
+                .iter_mut()
+                .find(|g| g.get("name") == channel.get("name"))
+            {
+                Some(kept) if last_chat(channel) > last_chat(kept) => *kept = channel.clone(),
+                Some(_) => {}
+                None => grouped.push(channel.clone()),
+            }
+        }
+        grouped
+    }
+
+    /// `livechat/:rid/messages`: a room's messages and closing message
+    /// (`findLivechatClosedMessages`), for a caller who may see the room.
+    pub(crate) fn room_messages(
+        &self,
+        rid: &str,
+        search_term: Option<&str>,
+        sort: &Sort,
+        page: Page,
+        may_see: impl Fn(&Map<String, Value>) -> bool,
+    ) -> Result<Listed, RoomAccessError> {
+        let room = self
+            .rooms
+            .get(rid)
+            .map(Stored::document)
+            .ok_or(RoomAccessError::InvalidRoom)?;
+        if !may_see(&room) {
+            return Err(RoomAccessError::NotAllowed);
+        }
+        let messages: Vec<Map<String, Value>> = self
+            .messages
+            .find(super::livechat::BY_ROOM, rid)
+            .map(Stored::document)
+            .filter(|m| match m.get("t") {
+                None => true,
+                Some(t) => t == "livechat-close",
+            })
+            .filter(|m| {
+                search_term
+                    .filter(|t| !t.is_empty())
+                    .is_none_or(|t| contains(m.get("msg"), t))
+            })
+            .collect();
+        Ok(Listed::of(messages, sort, page))
     }
 }

@@ -88,7 +88,7 @@ pub(crate) struct RoomKeys {
 }
 
 const BY_VISITOR: usize = 1;
-const BY_CONTACT: usize = 2;
+pub(super) const BY_CONTACT: usize = 2;
 
 impl Keys for RoomKeys {
     const INDEXES: usize = 3;
@@ -125,7 +125,7 @@ pub(crate) struct MessageKeys {
     rid: Arc<str>,
 }
 
-const BY_ROOM: usize = 0;
+pub(super) const BY_ROOM: usize = 0;
 
 impl Keys for MessageKeys {
     const INDEXES: usize = 1;

@@ -144,3 +144,303 @@ async fn one_custom_field_definition_is_read_by_id_and_a_missing_one_is_null() {
     .await;
     assert_eq!(forbidden.status, 403);
 }
+
+const HISTORY: &str = "/api/v1/omnichannel/contacts.history";
+const CHANNELS: &str = "/api/v1/omnichannel/contacts.channels";
+const JOHN: &str = "67487f45e98719b7908d0f29";
+const JANE: &str = "68135a22e384b3ad127c7dbc";
+
+#[tokio::test]
+async fn a_contacts_history_is_its_closed_rooms_newest_first() {
+    let app = TestApp::spawn().await;
+    let jane = get(
+        &app,
+        &format!("{HISTORY}?contactId={JANE}"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(jane.status, 200, "{}", jane.body);
+    let keys: Vec<&String> = jane.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["history", "count", "offset", "total", "success"]);
+    // Her WhatsApp room is open: only the widget one is history.
+    assert_eq!(ids(&jane.body["history"]), ["cz5uyBRyKPfoWHBat"]);
+    let item = &jane.body["history"][0];
+    let fields: Vec<&String> = item.as_object().unwrap().keys().collect();
+    assert_eq!(
+        fields,
+        [
+            "_id",
+            "msgs",
+            "fname",
+            "ts",
+            "v",
+            "verified",
+            "source",
+            "servedBy",
+            "lastMessage",
+            "closedAt",
+            "closer",
+            "closedBy"
+        ]
+    );
+    assert_eq!(item["closer"], "visitor");
+    // Closing her WhatsApp room makes it the newest.
+    let close = serde_json::json!({ "token": "jane-whatsapp-token", "rid": "Ty7HbWq2KcnA9pLx3" });
+    app.post_json("/api/v1/livechat/room.close", None, &close)
+        .await;
+    let after = get(
+        &app,
+        &format!("{HISTORY}?contactId={JANE}"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        ids(&after.body["history"]),
+        ["Ty7HbWq2KcnA9pLx3", "cz5uyBRyKPfoWHBat"]
+    );
+    let whatsapp = get(
+        &app,
+        &format!("{HISTORY}?contactId={JANE}&source=APP"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(ids(&whatsapp.body["history"]), ["Ty7HbWq2KcnA9pLx3"]);
+    let page = get(
+        &app,
+        &format!("{HISTORY}?contactId={JANE}&count=1&offset=1"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        (
+            ids(&page.body["history"]),
+            page.body["count"].clone(),
+            page.body["total"].clone()
+        ),
+        (vec!["cz5uyBRyKPfoWHBat"], json!(1), json!(2))
+    );
+    let oldest = get(
+        &app,
+        &format!("{HISTORY}?contactId={JANE}&sort={{\"closedAt\":1}}"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        ids(&oldest.body["history"]),
+        ["cz5uyBRyKPfoWHBat", "Ty7HbWq2KcnA9pLx3"]
+    );
+}
+
+#[tokio::test]
+async fn a_contacts_history_is_refused_as_upstream_refuses() {
+    let app = TestApp::spawn().await;
+    let unknown = get(
+        &app,
+        &format!("{HISTORY}?contactId=invalid"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        unknown.body,
+        json!({ "success": false, "error": "error-contact-not-found" })
+    );
+    // The sort is read before the contact is looked up.
+    let sort = get(
+        &app,
+        &format!("{HISTORY}?contactId=invalid&sort=x"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(sort.body["errorType"], "error-invalid-sort");
+    let missing = get(&app, HISTORY, HISTORY, Some(ADMIN)).await;
+    assert_eq!(
+        missing.error(),
+        "must have required property 'contactId' [invalid-params]"
+    );
+    let extra = get(
+        &app,
+        &format!("{HISTORY}?contactId={JOHN}&query=x"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        extra.error(),
+        "must NOT have additional properties [invalid-params]"
+    );
+    assert_eq!(
+        get(&app, &format!("{HISTORY}?contactId={JOHN}"), HISTORY, None)
+            .await
+            .status,
+        401
+    );
+    let forbidden = get(
+        &app,
+        &format!("{HISTORY}?contactId={JOHN}"),
+        HISTORY,
+        Some(NO_PERMISSION),
+    )
+    .await;
+    assert_eq!(forbidden.status, 403);
+    // A contact that never chatted has none.
+    let created = app
+        .post_json(
+            "/api/v1/omnichannel/contacts",
+            Some(ADMIN),
+            &json!({ "name": "New", "emails": [], "phones": [] }),
+        )
+        .await;
+    let id = created.body["contactId"].as_str().unwrap();
+    let none = get(
+        &app,
+        &format!("{HISTORY}?contactId={id}"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        (none.body["history"].clone(), none.body["total"].clone()),
+        (json!([]), json!(0))
+    );
+}
+
+#[tokio::test]
+async fn a_contacts_channels_are_one_per_name_with_the_latest_chat() {
+    let app = TestApp::spawn().await;
+    let jane = get(
+        &app,
+        &format!("{CHANNELS}?contactId={JANE}"),
+        CHANNELS,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(jane.status, 200, "{}", jane.body);
+    let names: Vec<&Value> = jane.body["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["name"])
+        .collect();
+    assert_eq!(names, [&json!("widget"), &json!("WhatsApp")]);
+    // A second widget channel with a later chat takes the first's place.
+    let mut contact = app.contact(JANE).await;
+    let mut later = contact["channels"][0].clone();
+    later["visitor"]["visitorId"] = json!("aaaaaaaaaaaaaaaaaaaaaaaa");
+    later["lastChat"] = json!({ "_id": "later", "ts": "2026-01-01T00:00:00.000Z" });
+    contact["channels"].as_array_mut().unwrap().push(later);
+    app.patch_state(&json!({ "contacts": [contact] })).await;
+    let grouped = get(
+        &app,
+        &format!("{CHANNELS}?contactId={JANE}"),
+        CHANNELS,
+        Some(ADMIN),
+    )
+    .await;
+    let channels = grouped.body["channels"].as_array().unwrap();
+    assert_eq!(channels.len(), 2);
+    assert_eq!(channels[0]["lastChat"]["_id"], "later");
+    let unknown = get(
+        &app,
+        &format!("{CHANNELS}?contactId=invalid"),
+        CHANNELS,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(unknown.body, json!({ "channels": [], "success": true }));
+    let missing = get(&app, CHANNELS, CHANNELS, Some(ADMIN)).await;
+    assert_eq!(missing.body["errorType"], "invalid-params");
+    assert_eq!(
+        get(
+            &app,
+            &format!("{CHANNELS}?contactId={JANE}"),
+            CHANNELS,
+            Some(NO_PERMISSION)
+        )
+        .await
+        .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn a_past_chats_messages_are_its_texts_and_its_closing() {
+    let app = TestApp::spawn().await;
+    let template = "/api/v1/livechat/{rid}/messages";
+    let path = "/api/v1/livechat/bC5x3zmBdgtmA4m3W/messages";
+    let all = get(&app, path, template, Some(ADMIN)).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let keys: Vec<&String> = all.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["messages", "offset", "count", "total", "success"]);
+    // Three texts and the closing message; the opening and joining ones are left out.
+    assert_eq!(all.body["total"], 4);
+    assert_eq!(all.body["count"], 50);
+    assert_eq!(all.body["messages"][0]["t"], "livechat-close");
+    let found = get(
+        &app,
+        &format!("{path}?searchTerm=LAMP"),
+        template,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(found.body["total"], 1);
+    assert_eq!(found.body["messages"][0]["_id"], "JwQ5mB7nXc2Lp9RtA");
+    let oldest = get(
+        &app,
+        &format!("{path}?sort={{\"ts\":1}}&count=1"),
+        template,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(oldest.body["messages"][0]["_id"], "JwQ5mB7nXc2Lp9RtA");
+    let missing = get(
+        &app,
+        "/api/v1/livechat/test/messages",
+        template,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        missing.body,
+        json!({ "success": false, "error": "invalid-room" })
+    );
+    assert_eq!(
+        get(&app, path, template, Some(NO_PERMISSION)).await.status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn an_agent_sees_the_rooms_it_serves_and_closed_ones_only_with_the_permission() {
+    let app = TestApp::spawn().await;
+    let template = "/api/v1/livechat/{rid}/messages";
+    // Maria serves Jane's open WhatsApp room; the hashed-token agent does not.
+    let maria = User {
+        id: "9sLvmAcQk4EAGdi6e",
+        token: "agent-maria-token",
+    };
+    let other = crate::helpers::HASHED_TOKEN_AGENT;
+    let open = "/api/v1/livechat/Ty7HbWq2KcnA9pLx3/messages";
+    assert_eq!(get(&app, open, template, Some(maria)).await.status, 200);
+    let refused = get(&app, open, template, Some(other)).await;
+    assert_eq!(
+        refused.body,
+        json!({ "success": false, "error": "not-allowed" })
+    );
+    // A closed room another agent served needs view-livechat-room-closed-by-another-agent.
+    let closed = "/api/v1/livechat/bC5x3zmBdgtmA4m3W/messages";
+    assert_eq!(
+        get(&app, closed, template, Some(other)).await.error(),
+        "not-allowed"
+    );
+    let grant =
+        json!({ "_id": "view-livechat-room-closed-by-another-agent", "roles": ["livechat-agent"] });
+    app.patch_state(&json!({ "permissions": [grant] })).await;
+    assert_eq!(get(&app, closed, template, Some(other)).await.status, 200);
+}
