@@ -38,6 +38,10 @@ permissions! {
     ViewLRoom = "view-l-room";
     /// `contacts.history`.
     ViewLivechatContactHistory = "view-livechat-contact-history";
+    /// `contacts.block` (enterprise).
+    BlockLivechatContact = "block-livechat-contact";
+    /// `contacts.unblock` (enterprise).
+    UnblockLivechatContact = "unblock-livechat-contact";
 }
 
 /// The request's user, or 401 when a header is missing or does not name an

@@ -46,6 +46,12 @@ pub struct Config {
     )]
     pub rocketchat_version: RocketChatVersion,
 
+    /// Which workspace the mock imitates: `enterprise` (licensed, as the upstream e2e tests
+    /// run: `contacts.block` and `.unblock` work) or `community` (no license: those routes
+    /// answer `This is an enterprise feature [error-action-not-allowed]`).
+    #[arg(long, env = "ROCKETCHAT_MOCK_EDITION", value_enum, default_value_t)]
+    pub edition: Edition,
+
     /// Serve no `/_mock/` control API (reset, state, journal, sessions), for a mock that is
     /// reachable from a network. `X-Mock-Session`, `Prefer` and the journal still work.
     #[arg(long, env = "ROCKETCHAT_MOCK_NO_CONTROL")]
@@ -104,6 +110,14 @@ pub struct Config {
     /// `--no-control`.
     #[arg(long)]
     pub print_openapi: bool,
+}
+
+/// A licensed (enterprise) workspace or a community one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Edition {
+    #[default]
+    Enterprise,
+    Community,
 }
 
 /// The Rocket.Chat server whose error bodies the mock reproduces.

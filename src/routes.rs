@@ -48,7 +48,9 @@ pub(crate) fn rocket_chat(routes: &mut ServiceConfig<'_>) {
         .service(agent::custom_field)
         .service(agent::room_messages)
         .service(omnichannel::contacts_history)
-        .service(omnichannel::contacts_channels);
+        .service(omnichannel::contacts_channels)
+        .service(omnichannel::contacts_block)
+        .service(omnichannel::contacts_unblock);
 }
 
 /// `{...payload, "success": true}`: every successful legacy route answers so.

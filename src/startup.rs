@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use utoipa_actix_web::AppExt;
 
-use crate::config::{Config, Delay, RocketChatVersion};
+use crate::config::{Config, Delay, Edition, RocketChatVersion};
 use crate::domain::request::QUERIES;
 use crate::error::ApiError;
 use crate::mock::SESSION_HEADER;
@@ -166,6 +166,7 @@ pub struct AppState {
     pub body_limit: usize,
     pub openapi_json: String,
     pub version: RocketChatVersion,
+    pub edition: Edition,
     /// Whether `/_mock/` is served.
     pub control: bool,
     pub(crate) catalogue: Catalogue,
@@ -316,6 +317,7 @@ pub fn build_state(config: &Config) -> Result<(web::Data<AppState>, Origin), Sta
         catalogue: Catalogue::from_document(&document),
         openapi_json,
         version: config.rocketchat_version,
+        edition: config.edition,
         control: !config.no_control,
         chaos: Chaos::new(config),
         ids: Ids::new(config.seed),

@@ -60,6 +60,10 @@ pub enum LivechatError {
     DuplicateMessage,
     #[error("error-token-param-not-provided")]
     TokenParamMissing,
+    #[error("error-contact-not-found")]
+    ContactNotFound,
+    #[error("error-visitor-not-found")]
+    VisitorNotFound,
 }
 
 impl LivechatError {

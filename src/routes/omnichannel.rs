@@ -5,11 +5,11 @@ use std::sync::Arc;
 use actix_web::{HttpResponse, get, post};
 use serde_json::{Value, json};
 
-use super::pipeline::{Input, Legacy, LegacyQuery, Typed};
+use super::pipeline::{Input, Legacy, LegacyQuery, Licensed, Typed};
 use super::success;
 use crate::auth::{
-    CreateLivechatContact, DeleteLivechatContact, UpdateLivechatContact, ViewLivechatContact,
-    ViewLivechatContactHistory,
+    BlockLivechatContact, CreateLivechatContact, DeleteLivechatContact, UnblockLivechatContact,
+    UpdateLivechatContact, ViewLivechatContact, ViewLivechatContactHistory,
 };
 use crate::domain::paging::{Page, Sort};
 use crate::domain::request::{
@@ -467,4 +467,138 @@ pub(crate) async fn contacts_channels(
     } = call;
     let channels = workspace.read(|store| store.contact_channels(&input.contact_id));
     Ok(success("channels", channels))
+}
+
+/// A contact channel: the visitor and the source it came through.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelAssociation {
+    pub visitor_id: String,
+    pub source: Value,
+}
+
+/// Body of `contacts.block` and `contacts.unblock`.
+#[derive(Debug, Deserialize)]
+pub struct BlockContactBody {
+    pub visitor: ChannelAssociation,
+}
+
+impl utoipa::PartialSchema for BlockContactBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::domain::request::schema_from(json!({
+            "type": "object",
+            "description": "The channel: its visitor and source, as `contacts.channels` lists them (`channel.visitor`).",
+            "properties": {
+                "visitor": {
+                    "type": "object",
+                    "properties": {
+                        "visitorId": { "type": "string", "description": "The visitor's `_id`." },
+                        "source": {
+                            "type": "object",
+                            "properties": {
+                                "type": { "type": "string", "description": "`widget`, `api`, `app`, …" },
+                                "id": { "type": "string", "description": "The app's id, for an app channel." }
+                            },
+                            "required": ["type"]
+                        }
+                    },
+                    "required": ["visitorId", "source"]
+                }
+            },
+            "required": ["visitor"],
+            "additionalProperties": false
+        }))
+    }
+}
+
+impl ToSchema for BlockContactBody {}
+
+impl Input for BlockContactBody {
+    const SCHEMA: &'static str = "BlockContactBody";
+}
+
+/// Block Contact Channel
+///
+/// Blocks a contact's channel (a visitor through a source): the channel's `blocked` becomes
+/// `true`, the visitor's open room through it is closed (`closer: "user"`, by you, `This
+/// channel has been blocked`), and it can open no new room (`error-contact-channel-blocked`).
+/// Blocking a blocked channel succeeds again. An enterprise route: a community workspace
+/// (`--edition community`) answers `This is an enterprise feature`. Permission required:
+/// `block-livechat-contact`.
+///
+/// ### Changelog
+/// | Version      | Description |
+/// | ---------------- | ------------|
+/// |7.0.0             | Added       |
+#[utoipa::path(
+    post,
+    operation_id = "post-api-v1-omnichannel-contacts.block",
+    tag = "Omnichannel Contacts",
+    request_body(content = BlockContactBody),
+    responses(
+        (status = 200, description = "OK", body = DeleteContactResponse),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+        (status = 403, description = "Forbidden", body = ForbiddenError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[post("/api/v1/omnichannel/contacts.block")]
+pub(crate) async fn contacts_block(
+    _license: Licensed,
+    call: Legacy<BlockLivechatContact, BlockContactBody>,
+) -> Result<HttpResponse, ApiError> {
+    set_blocked(call.caller, call.input, call.workspace, true)
+}
+
+/// Unblock Contact Channel
+///
+/// Unblocks a contact's channel: its `blocked` becomes `false` and it may open rooms again
+/// (nothing is reopened). An enterprise route. Permission required:
+/// `unblock-livechat-contact`.
+///
+/// ### Changelog
+/// | Version      | Description |
+/// | ---------------- | ------------|
+/// |7.0.0             | Added       |
+#[utoipa::path(
+    post,
+    operation_id = "post-api-v1-omnichannel-contacts.unblock",
+    tag = "Omnichannel Contacts",
+    request_body(content = BlockContactBody),
+    responses(
+        (status = 200, description = "OK", body = DeleteContactResponse),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+        (status = 403, description = "Forbidden", body = ForbiddenError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[post("/api/v1/omnichannel/contacts.unblock")]
+pub(crate) async fn contacts_unblock(
+    _license: Licensed,
+    call: Legacy<UnblockLivechatContact, BlockContactBody>,
+) -> Result<HttpResponse, ApiError> {
+    set_blocked(call.caller, call.input, call.workspace, false)
+}
+
+fn set_blocked(
+    caller: crate::store::Caller,
+    input: BlockContactBody,
+    workspace: super::pipeline::Workspace,
+    blocked: bool,
+) -> Result<HttpResponse, ApiError> {
+    let now = workspace.now();
+    let visitor = input.visitor;
+    workspace.write(|store| {
+        store.set_channel_blocked(
+            &visitor.visitor_id,
+            &visitor.source,
+            blocked,
+            &caller,
+            &workspace,
+            &now,
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(json!({ "success": true })))
 }

@@ -163,6 +163,7 @@ impl FromRequest for Workspace {
 
 /// A legacy body route's authenticated caller and validated body.
 pub(crate) struct Legacy<P, T> {
+    pub(crate) caller: Caller,
     pub(crate) input: T,
     pub(crate) workspace: Workspace,
     permission: PhantomData<P>,
@@ -186,6 +187,7 @@ impl<P: Permission, T: Input> FromRequest for Legacy<P, T> {
                 without_nulls(body)
             };
             Ok(Self {
+                caller,
                 input: handler_input(body)?,
                 workspace,
                 permission: PhantomData,
@@ -220,6 +222,30 @@ impl<P: Permission, T: Input> FromRequest for LegacyQuery<P, T> {
                 permission: PhantomData,
             })
         })())
+    }
+}
+
+/// An enterprise route's license check (`license: ['livechat-enterprise']`), which comes
+/// before the route's own pipeline: name it before the pipeline in the handler's arguments.
+pub(crate) struct Licensed;
+
+impl FromRequest for Licensed {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let community = request
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|state| state.edition == crate::config::Edition::Community);
+        std::future::ready(if community {
+            Err(ApiError::Meteor {
+                code: "error-action-not-allowed",
+                reason: Some("This is an enterprise feature".to_owned()),
+                details: None,
+            })
+        } else {
+            Ok(Self)
+        })
     }
 }
 

@@ -1027,6 +1027,25 @@ impl Store {
         if room.get("open") != Some(&Value::Bool(true)) {
             return Err(LivechatError::RoomClosed);
         }
+        let closer = json!({ "_id": visitor["_id"], "username": visitor.get("username") });
+        self.close(&mut room, Closer::Visitor, closer, COMMENT, token, ids, now);
+        Ok(COMMENT)
+    }
+
+    /// `closeRoom` → `doCloseRoom` + `afterRoomClosed`: the room closed by `closer`, with
+    /// the closing message (whose `token` is the visitor's, whoever closed).
+    #[allow(clippy::too_many_arguments)]
+    fn close(
+        &mut self,
+        room: &mut Map<String, Value>,
+        kind: Closer,
+        closed_by: Value,
+        comment: &str,
+        token: &str,
+        ids: &dyn NewIds,
+        now: &str,
+    ) {
+        let rid = room["_id"].as_str().unwrap_or_default().to_owned();
         let started = room
             .get("ts")
             .and_then(Value::as_str)
@@ -1037,21 +1056,24 @@ impl Store {
             .and_then(|s| s.get("ts"))
             .and_then(Value::as_str)
             .and_then(|ts| livechat::seconds_between(now, ts));
-        let closer = json!({ "_id": visitor["_id"], "username": visitor.get("username") });
-        livechat::set_fields(&mut room, vec![("closedAt".into(), json!(now))]);
+        livechat::set_fields(room, vec![("closedAt".into(), json!(now))]);
         if let Some(duration) = livechat::seconds_between(now, &started) {
-            livechat::set_path(&mut room, "metrics.chatDuration", json!(duration));
+            livechat::set_path(room, "metrics.chatDuration", json!(duration));
         }
         if let Some(served) = served {
-            livechat::set_path(&mut room, "metrics.serviceTimeDuration", json!(served));
+            livechat::set_path(room, "metrics.serviceTimeDuration", json!(served));
         }
-        livechat::set_path(&mut room, "v.status", json!("offline"));
+        livechat::set_path(room, "v.status", json!("offline"));
         room.shift_remove("open");
+        let closer = match kind {
+            Closer::Visitor => "visitor",
+            Closer::User => "user",
+        };
         livechat::set_fields(
-            &mut room,
+            room,
             vec![
-                ("closer".into(), json!("visitor")),
-                ("closedBy".into(), closer.clone()),
+                ("closer".into(), json!(closer)),
+                ("closedBy".into(), closed_by.clone()),
                 ("_updatedAt".into(), json!(now)),
             ],
         );
@@ -1061,33 +1083,111 @@ impl Store {
         let message = livechat::system_message(
             ids.object_id(),
             "livechat-close",
-            rid,
-            COMMENT,
-            closer.clone(),
+            &rid,
+            comment,
+            closed_by.clone(),
             vec![
                 ("transcriptRequested", json!(requested)),
                 ("token", json!(token)),
             ],
             now,
         );
-        self.record_in_room(&mut room, &message, true);
+        self.record_in_room(room, &message, true);
         self.put_message(&message);
         if transcript && !send_always {
             // The widget asks the visitor whether to send the transcript.
             let prompt = livechat::system_message(
                 ids.object_id(),
                 "command",
-                rid,
+                &rid,
                 "promptTranscript",
-                closer,
+                closed_by,
                 vec![],
                 now,
             );
-            self.record_in_room(&mut room, &prompt, false);
+            self.record_in_room(room, &prompt, false);
             self.put_message(&prompt);
         }
-        self.put_room(&room);
-        Ok(COMMENT)
+        self.put_room(room);
+    }
+
+    /// `contacts.block` / `.unblock`: the channel of this visitor and source on its contact
+    /// is (un)blocked; blocking closes the visitor's open room through that source, as
+    /// `caller`, with `This channel has been blocked`.
+    pub(crate) fn set_channel_blocked(
+        &mut self,
+        visitor_id: &str,
+        source: &Value,
+        blocked: bool,
+        caller: &super::Caller,
+        ids: &dyn NewIds,
+        now: &str,
+    ) -> Result<(), LivechatError> {
+        let (kind, source_id) = association_source(source);
+        let found = self
+            .contacts
+            .of_visitor(visitor_id)
+            .into_iter()
+            .find_map(|c| {
+                let document = c.document();
+                let index = document
+                    .get("channels")?
+                    .as_array()?
+                    .iter()
+                    .position(|ch| channel_matches(ch, visitor_id, &kind, source_id.as_deref()))?;
+                Some((document, index))
+            });
+        let (mut contact, index) = found.ok_or(LivechatError::ContactNotFound)?;
+        if let Some(channel) = contact
+            .get_mut("channels")
+            .and_then(Value::as_array_mut)
+            .and_then(|c| c.get_mut(index))
+        {
+            channel["blocked"] = json!(blocked);
+        }
+        livechat::set_fields(&mut contact, vec![("_updatedAt".into(), json!(now))]);
+        self.put_contact(&contact);
+        if !blocked {
+            return Ok(());
+        }
+        // The block is written before the visitor is looked up, as upstream.
+        let visitor = self
+            .visitors
+            .get(visitor_id)
+            .map(Stored::document)
+            .ok_or(LivechatError::VisitorNotFound)?;
+        let open = self
+            .rooms
+            .find(BY_VISITOR, visitor_id)
+            .map(Stored::document)
+            .find(|room| {
+                let (k, i) = association_source(room.get("source").unwrap_or(&Value::Null));
+                room.get("open") == Some(&Value::Bool(true))
+                    && k == kind
+                    && (source_id.is_none() || i == source_id)
+            });
+        if let Some(mut room) = open {
+            let username = self
+                .users
+                .get(&caller.user_id)
+                .and_then(|u| u.user().username.clone());
+            let closed_by = json!({ "_id": caller.user_id, "username": username });
+            let token = visitor
+                .get("token")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            self.close(
+                &mut room,
+                Closer::User,
+                closed_by,
+                "This channel has been blocked",
+                &token,
+                ids,
+                now,
+            );
+        }
+        Ok(())
     }
 
     /// `POST livechat/message`: a visitor's message in its open room.
@@ -1204,6 +1304,13 @@ impl Store {
             .map(|(_, _, d)| Value::Object(d))
             .collect())
     }
+}
+
+/// Who closes a room: the visitor (`room.close`) or an agent (`contacts.block`).
+#[derive(Debug, Clone, Copy)]
+enum Closer {
+    Visitor,
+    User,
 }
 
 /// A visitor as a system message's author: `{_id, username}` (`saveSystemMessage` is given

@@ -444,3 +444,131 @@ async fn an_agent_sees_the_rooms_it_serves_and_closed_ones_only_with_the_permiss
     app.patch_state(&json!({ "permissions": [grant] })).await;
     assert_eq!(get(&app, closed, template, Some(other)).await.status, 200);
 }
+
+const BLOCK: &str = "/api/v1/omnichannel/contacts.block";
+const UNBLOCK: &str = "/api/v1/omnichannel/contacts.unblock";
+
+/// Jane's open WhatsApp channel.
+fn whatsapp() -> Value {
+    json!({ "visitor": { "visitorId": "68135b90e384b3ad127c7dc4", "source": { "type": "app", "id": "whatsapp" } } })
+}
+
+#[tokio::test]
+async fn blocking_a_channel_closes_its_room_and_keeps_it_from_opening_another() {
+    let app = TestApp::spawn().await;
+    let reply = app.post_json(BLOCK, Some(ADMIN), &whatsapp()).await;
+    assert_eq!(reply.body, json!({ "success": true }));
+    let jane = app.contact(JANE).await;
+    assert_eq!(jane["channels"][1]["blocked"], true);
+    assert_eq!(jane["channels"][0]["blocked"], false);
+    // The open room was closed by the admin, for the visitor.
+    let history = get(
+        &app,
+        &format!("{HISTORY}?contactId={JANE}"),
+        HISTORY,
+        Some(ADMIN),
+    )
+    .await;
+    let room = &history.body["history"][0];
+    assert_eq!(room["_id"], "Ty7HbWq2KcnA9pLx3");
+    assert_eq!(room["closer"], "user");
+    assert_eq!(
+        room["closedBy"],
+        json!({ "_id": "rbAXPnMktTFbNpwtJ", "username": "admin" })
+    );
+    assert_eq!(room["lastMessage"]["msg"], "This channel has been blocked");
+    assert_eq!(room["lastMessage"]["token"], "jane-whatsapp-token");
+    // Blocking again succeeds; unblocking lets it be again.
+    assert_eq!(
+        app.post_json(BLOCK, Some(ADMIN), &whatsapp()).await.status,
+        200
+    );
+    assert_eq!(
+        app.post_json(UNBLOCK, Some(ADMIN), &whatsapp()).await.body,
+        json!({ "success": true })
+    );
+    assert_eq!(app.contact(JANE).await["channels"][1]["blocked"], false);
+
+    // A channel opened through the API: blocked, its visitor opens no room through it.
+    let ana = app
+        .get_json("/api/v1/livechat/room?token=ana-widget-token", None)
+        .await;
+    let visitor = ana.body["room"]["v"]["_id"].clone();
+    let api = json!({ "visitor": { "visitorId": visitor, "source": { "type": "api" } } });
+    assert_eq!(app.post_json(BLOCK, Some(ADMIN), &api).await.status, 200);
+    let refused = app
+        .get_json("/api/v1/livechat/room?token=ana-widget-token", None)
+        .await;
+    assert_eq!(
+        refused.body,
+        json!({ "success": false, "error": "error-contact-channel-blocked" })
+    );
+    app.post_json(UNBLOCK, Some(ADMIN), &api).await;
+    let again = app
+        .get_json("/api/v1/livechat/room?token=ana-widget-token", None)
+        .await;
+    assert_eq!(again.body["newRoom"], true);
+}
+
+#[tokio::test]
+async fn blocking_is_refused_as_upstream_refuses() {
+    let app = TestApp::spawn().await;
+    for (body, expected) in [
+        (
+            json!({}),
+            "must have required property 'visitor' [invalid-params]",
+        ),
+        (
+            json!({ "visitor": { "source": { "type": "api" } } }),
+            "must have required property 'visitorId' [invalid-params]",
+        ),
+        (
+            json!({ "visitor": { "visitorId": "x" } }),
+            "must have required property 'source' [invalid-params]",
+        ),
+        (
+            json!({ "visitor": { "visitorId": "x", "source": {} } }),
+            "must have required property 'type' [invalid-params]",
+        ),
+    ] {
+        let reply = app.post_json(UNBLOCK, Some(ADMIN), &body).await;
+        assert_eq!((reply.status, reply.error()), (400, expected), "{body}");
+    }
+    let mut unknown = whatsapp();
+    unknown["visitor"]["visitorId"] = json!("invalid");
+    assert_eq!(
+        app.post_json(BLOCK, Some(ADMIN), &unknown).await.error(),
+        "error-contact-not-found"
+    );
+    let mut other_source = whatsapp();
+    other_source["visitor"]["source"] = json!({ "type": "sms" });
+    assert_eq!(
+        app.post_json(BLOCK, Some(ADMIN), &other_source)
+            .await
+            .error(),
+        "error-contact-not-found"
+    );
+    assert_eq!(app.post_json(BLOCK, None, &whatsapp()).await.status, 401);
+    assert_eq!(
+        app.post_json(BLOCK, Some(NO_PERMISSION), &whatsapp())
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn a_community_workspace_has_no_blocking() {
+    let app = TestApp::spawn_with_args(&["--edition", "community"]).await;
+    let reply = app.post_json(BLOCK, None, &whatsapp()).await;
+    assert_eq!(
+        reply.body,
+        json!({ "success": false, "error": "This is an enterprise feature [error-action-not-allowed]", "errorType": "error-action-not-allowed" })
+    );
+    assert_eq!(
+        app.post_json(UNBLOCK, Some(ADMIN), &whatsapp())
+            .await
+            .status,
+        400
+    );
+}
