@@ -15,6 +15,13 @@ pub(crate) trait Permission: 'static {
     const NAME: &'static str;
 }
 
+/// A route that checks no permission in its pipeline (its handler may check some).
+pub(crate) struct Anyone;
+
+impl Permission for Anyone {
+    const NAME: &'static str = "";
+}
+
 macro_rules! permissions {
     ($($(#[$doc:meta])* $marker:ident = $name:literal;)*) => {$(
         $(#[$doc])*

@@ -27,6 +27,9 @@ pub enum ApiError {
     /// Logged in, but none of the user's roles holds the route's permission.
     #[error("{NO_PERMISSION}")]
     Forbidden,
+    /// A handler's own permission check failed: `API.v1.forbidden()`'s bare body.
+    #[error("forbidden")]
+    BareForbidden,
     /// The body or query failed schema validation in a legacy route (`addRoute`); the
     /// payload is AJV's message(s).
     #[error("{0} [invalid-params]")]
@@ -111,6 +114,7 @@ impl ApiError {
             Self::InvalidParams(_) => {
                 json!({ "success": false, "error": self.to_string(), "errorType": "invalid-params" })
             }
+            Self::BareForbidden => Self::bare_forbidden_body(version),
             Self::TypedInvalidParams(message) => json!({
                 "success": false,
                 "errorType": "error-invalid-params",
@@ -173,7 +177,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized | Self::LoginFailed(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::BareForbidden => StatusCode::FORBIDDEN,
             Self::InvalidParams(_)
             | Self::TypedInvalidParams(_)
             | Self::InvalidSort(_)

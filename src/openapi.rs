@@ -535,6 +535,8 @@ fn query_schema(path: &str) -> Option<&'static QuerySchema> {
             Some(&crate::domain::request::CONTACT_CHANNELS_QUERY)
         }
         "/api/v1/livechat/{rid}/messages" => Some(&crate::domain::request::ROOM_MESSAGES_QUERY),
+        "/api/v1/livechat/users/{type}" => Some(&crate::domain::request::OMNICHANNEL_USERS_QUERY),
+        "/api/v1/users.info" => Some(&crate::domain::request::USERS_INFO_QUERY),
         _ => None,
     }
 }
@@ -543,7 +545,8 @@ fn query_schema(path: &str) -> Option<&'static QuerySchema> {
 /// required), each with its description; the examples are values of the default fixtures.
 fn query_parameters(path: &str, query: &QuerySchema) -> Vec<Parameter> {
     let schema = (query.schema)();
-    let branches: Vec<&Value> = match schema.get("oneOf").and_then(Value::as_array) {
+    let any_of = schema.get("anyOf").and_then(Value::as_array);
+    let branches: Vec<&Value> = match schema.get("oneOf").and_then(Value::as_array).or(any_of) {
         Some(branches) => branches.iter().collect(),
         None => vec![&schema],
     };
@@ -563,15 +566,24 @@ fn query_parameters(path: &str, query: &QuerySchema) -> Vec<Parameter> {
                 .and_then(|p| p.remove("description"))
                 .and_then(|d| d.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            let description = if one_of {
-                format!("{description} Send exactly one of `contactId`, `email` and `phone`.")
-            } else {
-                description
+            if parameters.iter().any(|p: &Parameter| p.name == *name) {
+                // A property every branch allows is one parameter.
+                continue;
+            }
+            let description = match (one_of, any_of.is_some()) {
+                (true, true) => format!(
+                    "{description} Send one of `userId`, `username`, `importId`, `email` and `freeSwitchExtension`."
+                ),
+                (true, false) => {
+                    format!("{description} Send exactly one of `contactId`, `email` and `phone`.")
+                }
+                _ => description,
             };
             let example = match name.as_str() {
                 "contactId" if !one_of => Some(json!(JOHN)),
                 "email" => Some(json!("email@example.com")),
                 "searchText" => Some(json!("john")),
+                "userId" if any_of.is_some() => Some(json!(MARIA_AGENT)),
                 _ => livechat::query_example(path, name),
             };
             let required = if !one_of && required.contains(&name.as_str()) {

@@ -7,6 +7,7 @@ pub mod control;
 pub mod docs;
 pub mod livechat;
 pub mod omnichannel;
+pub mod users;
 
 pub(crate) mod body;
 pub(crate) mod pipeline;
@@ -50,7 +51,9 @@ pub(crate) fn rocket_chat(routes: &mut ServiceConfig<'_>) {
         .service(omnichannel::contacts_history)
         .service(omnichannel::contacts_channels)
         .service(omnichannel::contacts_block)
-        .service(omnichannel::contacts_unblock);
+        .service(omnichannel::contacts_unblock)
+        .service(agent::omnichannel_users)
+        .service(users::users_info);
 }
 
 /// `{...payload, "success": true}`: every successful legacy route answers so.

@@ -34,7 +34,7 @@ use crate::domain::request::{
 use crate::domain::rules::{self, ContactError, CustomField, Workspace};
 use crate::domain::search::Search;
 use crate::domain::workspace::{LIVECHAT_AGENT, Permission, User, hash_login_token};
-pub use agent::{Listed, RoomAccessError};
+pub use agent::{Listed, RoomAccessError, UserFilter, UserKey};
 pub use contacts::ContactsPage;
 pub(crate) use contacts::{Contacts, PreparedContact, StoredContact};
 pub use extended_json::iso_millis;

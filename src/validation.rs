@@ -27,13 +27,25 @@ use serde_json::Value;
 
 /// The message AJV adds after the failing branches of a `oneOf`.
 const ONE_OF: &str = "must match exactly one schema in oneOf";
+/// The message AJV adds after the failing branches of an `anyOf`.
+const ANY_OF: &str = "must match a schema in anyOf";
+
+/// How a schema of several branches combines them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Branches {
+    Single,
+    /// Exactly one branch must hold: every branch is tried.
+    OneOf,
+    /// One branch must hold: branches are tried until one does.
+    AnyOf,
+}
 
 /// A compiled request schema: the one served in the OpenAPI document.
 pub struct RequestSchema {
     coercion: Coercion,
-    /// One schema, or the branches of a top-level `oneOf`.
+    /// One schema, or the branches of a top-level `oneOf` or `anyOf`.
     branches: Vec<Compiled>,
-    one_of: bool,
+    kind: Branches,
 }
 
 struct Compiled {
@@ -52,9 +64,13 @@ impl RequestSchema {
     }
 
     pub fn compile_with(schema: Value, coercion: Coercion) -> Result<Self, SchemaError> {
-        let (branches, one_of) = match schema.get("oneOf").and_then(Value::as_array) {
-            Some(branches) => (branches.clone(), true),
-            None => (vec![schema], false),
+        let (branches, kind) = match (
+            schema.get("oneOf").and_then(Value::as_array),
+            schema.get("anyOf").and_then(Value::as_array),
+        ) {
+            (Some(branches), _) => (branches.clone(), Branches::OneOf),
+            (None, Some(branches)) => (branches.clone(), Branches::AnyOf),
+            (None, None) => (vec![schema], Branches::Single),
         };
         let branches = branches
             .into_iter()
@@ -63,7 +79,7 @@ impl RequestSchema {
         Ok(Self {
             coercion,
             branches,
-            one_of,
+            kind,
         })
     }
 
@@ -71,7 +87,7 @@ impl RequestSchema {
     /// message (e.g. `must have required property 'contactId'`), or for a `oneOf` every
     /// failed branch's message and the `oneOf` one, joined as Rocket.Chat joins them.
     pub fn validate(&self, data: &mut Value) -> Result<(), String> {
-        if !self.one_of {
+        if self.kind == Branches::Single {
             let branch = &self.branches[0];
             coerce::coerce(&branch.schema, data, self.coercion);
             return branch.first_error(data).map_or(Ok(()), Err);
@@ -83,13 +99,17 @@ impl RequestSchema {
             coerce::coerce(&branch.schema, data, self.coercion);
             match branch.first_error(data) {
                 Some(message) => messages.push(message),
+                None if self.kind == Branches::AnyOf => return Ok(()),
                 None => passing += 1,
             }
         }
-        if passing == 1 {
+        if self.kind == Branches::OneOf && passing == 1 {
             return Ok(());
         }
-        messages.push(ONE_OF.to_owned());
+        messages.push(match self.kind {
+            Branches::AnyOf => ANY_OF.to_owned(),
+            _ => ONE_OF.to_owned(),
+        });
         Err(messages.join("\n "))
     }
 }

@@ -177,6 +177,8 @@ pub const QUERIES: &[&QuerySchema] = &[
     &CONTACT_HISTORY_QUERY,
     &CONTACT_CHANNELS_QUERY,
     &ROOM_MESSAGES_QUERY,
+    &OMNICHANNEL_USERS_QUERY,
+    &USERS_INFO_QUERY,
 ];
 
 /// `GET /api/v1/omnichannel/contacts.get`.
@@ -343,6 +345,58 @@ pub const ROOM_MESSAGES_QUERY: QuerySchema = QuerySchema {
             },
             "required": [],
             "additionalProperties": false
+        })
+    },
+};
+
+/// `GET /api/v1/livechat/users/{type}` (rest-typings `isLivechatUsersManagerGETProps`).
+pub const OMNICHANNEL_USERS_QUERY: QuerySchema = QuerySchema {
+    name: "LivechatUsersQuery",
+    schema: || {
+        let nullable = |kind: &str, description: &str| json!({ "type": [kind, "null"], "description": description });
+        json!({
+            "type": "object",
+            "properties": {
+                "text": nullable("string", "Case-insensitive text found in the username, the name or an e-mail address."),
+                "onlyAvailable": nullable("boolean", "Agents: only those available for Livechat."),
+                "excludeId": nullable("string", "Agents: leave this `_id` out."),
+                "showIdleAgents": nullable("boolean", "Agents: `false` leaves out offline ones (default `true`)."),
+                "count": nullable("number", "Page size: 50 when left out, at most 100."),
+                "offset": nullable("number", "How many users to skip."),
+                "sort": nullable("string", "A JSON object of fields and `1`/`-1`. Default `{\"name\":1}`."),
+                "query": nullable("string", "Accepted and ignored, as upstream."),
+                "fields": nullable("string", "Accepted and ignored, as upstream.")
+            },
+            "required": [],
+            "additionalProperties": false
+        })
+    },
+};
+
+/// `GET /api/v1/users.info` (rest-typings `isUsersInfoParamsGetProps`): one of five keys.
+pub const USERS_INFO_QUERY: QuerySchema = QuerySchema {
+    name: "UsersInfoQuery",
+    schema: || {
+        let branch = |key: &str, description: &str| {
+            json!({
+                "type": "object",
+                "properties": {
+                    key: { "type": "string", "description": description },
+                    "includeUserRooms": { "type": "string", "description": "`true` adds the user's rooms (the mock holds no subscriptions: none)." },
+                    "fields": { "type": ["string", "null"], "description": "Accepted and ignored." }
+                },
+                "required": [key],
+                "additionalProperties": false
+            })
+        };
+        json!({
+            "anyOf": [
+                branch("userId", "The user's `_id` (or username)."),
+                branch("username", "The username (or `_id`)."),
+                branch("importId", "An import id (needs `view-full-other-user-info`, unless it is yours)."),
+                branch("email", "An e-mail address, any case (needs `view-full-other-user-info`, unless it is yours)."),
+                branch("freeSwitchExtension", "A FreeSwitch extension."),
+            ]
         })
     },
 };

@@ -7,11 +7,12 @@ use serde_json::json;
 
 use super::pipeline::{Authorized, Input, LegacyQuery};
 use super::success;
-use crate::auth::ViewLRoom;
+use crate::auth::{Anyone, ViewLRoom};
 use crate::domain::paging::{Page, Sort};
 use crate::domain::request::CUSTOM_FIELDS_QUERY;
 use crate::error::ApiError;
 use crate::openapi::{BadRequestError, ForbiddenError, UnauthorizedError};
+use crate::store::UserFilter;
 
 pub(crate) const TAG: &str = "Livechat";
 
@@ -190,6 +191,134 @@ pub(crate) async fn room_messages(
         "messages": listed.items,
         "offset": page.offset,
         "count": page.count,
+        "total": listed.total,
+        "success": true,
+    })))
+}
+
+/// The query of `GET /api/v1/livechat/users/{type}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OmnichannelUsersQuery {
+    pub text: Option<String>,
+    pub only_available: Option<bool>,
+    pub exclude_id: Option<String>,
+    /// `None` when left out; `Some(None)` when sent empty (coerced to `null`).
+    #[serde(default, deserialize_with = "present")]
+    pub show_idle_agents: Option<Option<bool>>,
+    pub count: Option<serde_json::Number>,
+    pub offset: Option<serde_json::Number>,
+    pub sort: Option<String>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<bool>>, D::Error> {
+    Option::<bool>::deserialize(d).map(Some)
+}
+
+impl Input for OmnichannelUsersQuery {
+    const SCHEMA: &'static str = crate::domain::request::OMNICHANNEL_USERS_QUERY.name;
+}
+
+/// An agent or manager, as the pickers list them.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct OmnichannelUser {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub username: Option<String>,
+    pub status: Option<String>,
+    #[serde(rename = "statusLivechat")]
+    pub status_livechat: Option<String>,
+    pub name: Option<String>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub emails: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub livechat: Option<serde_json::Value>,
+    /// The agent's departments (the mock holds none).
+    pub departments: Vec<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct OmnichannelUsersPage {
+    pub users: Vec<OmnichannelUser>,
+    /// How many this page holds.
+    pub count: usize,
+    pub offset: i64,
+    pub total: usize,
+    pub success: bool,
+}
+
+/// List Livechat Agents or Managers
+///
+/// The users with the `livechat-agent` (`type` = `agent`) or `livechat-manager`
+/// (`manager`) role, by name unless `sort` says otherwise, whose username, name or an
+/// e-mail address contains `text`. For agents, `onlyAvailable`, `excludeId` and
+/// `showIdleAgents` narrow the list (the contact manager picker sends
+/// `showIdleAgents=true&onlyAvailable=false`). Listing agents requires
+/// `transfer-livechat-guest` or `edit-omnichannel-contact`; managers,
+/// `view-livechat-manager`; another type is `Invalid type`.
+#[utoipa::path(
+    get,
+    operation_id = "get-api-v1-livechat-users-type",
+    tag = TAG,
+    params(("type" = String, Path, description = "`agent` or `manager`.", example = "agent")),
+    responses(
+        (status = 200, description = "OK", body = OmnichannelUsersPage),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+        (status = 401, description = "Unauthorized", body = UnauthorizedError),
+        (status = 403, description = "Forbidden", body = ForbiddenError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[get("/api/v1/livechat/users/{type}")]
+pub(crate) async fn omnichannel_users(
+    kind: web::Path<String>,
+    call: LegacyQuery<Anyone, OmnichannelUsersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let LegacyQuery {
+        input,
+        workspace,
+        caller,
+        ..
+    } = call;
+    let page = Page::new(input.count.as_ref(), input.offset.as_ref())
+        .map_err(|e| ApiError::Business(e.to_string()))?;
+    let sort =
+        Sort::parse(input.sort.as_deref(), &[("name", true)]).map_err(ApiError::InvalidSort)?;
+    let may = |permissions: &[&str]| {
+        workspace.read(|store| permissions.iter().any(|p| store.has_permission(&caller, p)))
+    };
+    let filter = match kind.as_str() {
+        "agent" => {
+            if !may(&["transfer-livechat-guest", "edit-omnichannel-contact"]) {
+                return Err(ApiError::BareForbidden);
+            }
+            UserFilter {
+                role: crate::domain::workspace::LIVECHAT_AGENT,
+                text: input.text,
+                only_available: input.only_available.unwrap_or(false),
+                exclude_id: input.exclude_id,
+                // Left out, it defaults to true; sent empty, it is `null`, and filters.
+                show_idle: input.show_idle_agents.is_none_or(|v| v.unwrap_or(false)),
+            }
+        }
+        "manager" => {
+            if !may(&["view-livechat-manager"]) {
+                return Err(ApiError::BareForbidden);
+            }
+            UserFilter {
+                role: "livechat-manager",
+                text: input.text,
+                show_idle: true,
+                ..UserFilter::default()
+            }
+        }
+        _ => return Err(ApiError::Business("Invalid type".to_owned())),
+    };
+    let listed = workspace.read(|store| store.omnichannel_users(&filter, &sort, page));
+    Ok(HttpResponse::Ok().json(json!({
+        "users": listed.items,
+        "count": listed.items.len(),
+        "offset": page.offset,
         "total": listed.total,
         "success": true,
     })))

@@ -214,3 +214,202 @@ impl Store {
         Ok(Listed::of(messages, sort, page))
     }
 }
+
+/// What `livechat/users/:type` filters agents by (managers only by `text`).
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub role: &'static str,
+    pub text: Option<String>,
+    pub only_available: bool,
+    pub exclude_id: Option<String>,
+    /// `false` (or sent empty) keeps only users whose status is not `offline`, and bots.
+    pub show_idle: bool,
+}
+
+/// How `users.info` finds the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKey {
+    /// `userId` and `username` both match an `_id` or a username (`findOneByIdOrUsername`).
+    IdOrUsername,
+    Email,
+    ImportId,
+    FreeSwitchExtension,
+}
+
+/// The fields `users.info` shows of anyone, and those it adds for the user itself or a
+/// caller holding `view-full-other-user-info`.
+const DEFAULT_USER_FIELDS: [&str; 15] = [
+    "name",
+    "username",
+    "nickname",
+    "status",
+    "utcOffset",
+    "type",
+    "active",
+    "bio",
+    "reason",
+    "statusText",
+    "avatarETag",
+    "federated",
+    "statusLivechat",
+    "abacAttributes",
+    "freeSwitchExtension",
+];
+const FULL_USER_FIELDS: [&str; 10] = [
+    "emails",
+    "phone",
+    "statusConnection",
+    "bio",
+    "createdAt",
+    "lastLogin",
+    "requirePasswordChange",
+    "requirePasswordChangeReason",
+    "roles",
+    "importIds",
+];
+
+impl Store {
+    /// `findAgents` / `findManagers`: the users with the role, each as
+    /// `{_id, username, status, statusLivechat, name, emails, livechat, departments}` (a
+    /// missing field `null`; the mock holds no departments).
+    pub(crate) fn omnichannel_users(&self, filter: &UserFilter, sort: &Sort, page: Page) -> Listed {
+        let agents = filter.role == crate::domain::workspace::LIVECHAT_AGENT;
+        let documents = self
+            .users
+            .starting_at(0)
+            .map(|(_, slot)| slot.document())
+            .filter(|user| {
+                let roles: Vec<&str> = user
+                    .get("roles")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let text = filter.text.as_deref().filter(|t| !t.is_empty());
+                let emails = user.get("emails").and_then(Value::as_array);
+                let matches_text = text.is_none_or(|t| {
+                    contains(user.get("username"), t)
+                        || contains(user.get("name"), t)
+                        || emails
+                            .into_iter()
+                            .flatten()
+                            .any(|e| contains(e.get("address"), t))
+                });
+                let status = user.get("status").and_then(Value::as_str);
+                let not_idle = roles.contains(&"bot") || status.is_some_and(|s| s != "offline");
+                roles.contains(&filter.role)
+                    && matches_text
+                    && (!agents
+                        || ((!filter.only_available
+                            || user.get("statusLivechat").and_then(Value::as_str)
+                                == Some("available"))
+                            && filter
+                                .exclude_id
+                                .as_deref()
+                                .filter(|id| !id.is_empty())
+                                .is_none_or(|id| {
+                                    user.get("_id").and_then(Value::as_str) != Some(id)
+                                })
+                            && (filter.show_idle || not_idle)))
+            })
+            .map(|user| {
+                let mut listed = Map::new();
+                for key in [
+                    "_id",
+                    "username",
+                    "status",
+                    "statusLivechat",
+                    "name",
+                    "emails",
+                    "livechat",
+                ] {
+                    listed.insert(
+                        key.to_owned(),
+                        user.get(key).cloned().unwrap_or(Value::Null),
+                    );
+                }
+                listed.insert("departments".to_owned(), Value::Array(Vec::new()));
+                listed
+            })
+            .collect();
+        Listed::of(documents, sort, page)
+    }
+
+    /// `getFullUserDataByUniqueSearchTerm`: the user as `caller` may see it, or `None`
+    /// ("User not found.").
+    pub(crate) fn user_info(
+        &self,
+        caller: &super::Caller,
+        value: &str,
+        key: UserKey,
+    ) -> Option<Map<String, Value>> {
+        let me = self.users.get(&caller.user_id)?.document();
+        let text =
+            |d: &Map<String, Value>, k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
+        let has_email = |d: &Map<String, Value>, address: &str| {
+            d.get("emails")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.get("address").and_then(Value::as_str))
+                .any(|a| a.trim().to_lowercase() == address.trim().to_lowercase())
+        };
+        let has_import_id = |d: &Map<String, Value>| {
+            d.get("importIds")
+                .and_then(Value::as_array)
+                .is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(value)))
+        };
+        let myself = match key {
+            UserKey::IdOrUsername => {
+                caller.user_id == value || text(me, "username").as_deref() == Some(value)
+            }
+            UserKey::Email => has_email(me, value),
+            UserKey::ImportId => has_import_id(me),
+            UserKey::FreeSwitchExtension => {
+                text(me, "freeSwitchExtension").as_deref() == Some(value)
+            }
+        };
+        let all_info = myself || self.has_permission(caller, "view-full-other-user-info");
+        if matches!(key, UserKey::Email | UserKey::ImportId) && !all_info {
+            return None;
+        }
+        let user = self
+            .users
+            .starting_at(0)
+            .map(|(_, slot)| slot.document())
+            .find(|d| match key {
+                UserKey::IdOrUsername => {
+                    text(d, "_id").as_deref() == Some(value)
+                        || text(d, "username").as_deref() == Some(value)
+                }
+                UserKey::Email => has_email(d, value),
+                UserKey::ImportId => has_import_id(d),
+                UserKey::FreeSwitchExtension => {
+                    text(d, "freeSwitchExtension").as_deref() == Some(value)
+                }
+            })?;
+        let shown = |key: &str| {
+            key == "_id"
+                || DEFAULT_USER_FIELDS.contains(&key)
+                || (all_info && FULL_USER_FIELDS.contains(&key))
+                || (myself && key == "services")
+        };
+        // Inclusion projections keep the document's own field order.
+        let mut info: Map<String, Value> = user
+            .iter()
+            .filter(|(k, _)| shown(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Some(Value::Object(services)) = info.get_mut("services") {
+            if services.contains_key("password") {
+                services.insert("password".to_owned(), Value::Bool(true));
+            }
+            for secret in ["passwordHistory", "resume", "email"] {
+                services.remove(secret);
+            }
+        }
+        info.insert("canViewAllInfo".to_owned(), Value::Bool(all_info));
+        Some(info)
+    }
+}

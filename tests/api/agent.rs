@@ -572,3 +572,241 @@ async fn a_community_workspace_has_no_blocking() {
         400
     );
 }
+
+const AGENTS: &str = "/api/v1/livechat/users/agent";
+const USERS_TEMPLATE: &str = "/api/v1/livechat/users/{type}";
+const MARIA: User = User {
+    id: "9sLvmAcQk4EAGdi6e",
+    token: "agent-maria-token",
+};
+
+#[tokio::test]
+async fn the_manager_picker_lists_agents_by_name() {
+    let app = TestApp::spawn().await;
+    // As Rocket.Chat's picker asks, as an agent.
+    let query =
+        "showIdleAgents=true&onlyAvailable=false&offset=0&count=25&sort=%7B%20%22name%22%3A%201%7D";
+    let reply = get(
+        &app,
+        &format!("{AGENTS}?{query}"),
+        USERS_TEMPLATE,
+        Some(MARIA),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let names: Vec<&Value> = reply.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| &u["name"])
+        .collect();
+    assert_eq!(
+        names,
+        [
+            &json!("Deactivated Agent"),
+            &json!("Maria Agent"),
+            &json!("Test Agent"),
+            &json!("Workspace Admin")
+        ]
+    );
+    let maria = &reply.body["users"][1];
+    let keys: Vec<&String> = maria.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "_id",
+            "username",
+            "status",
+            "statusLivechat",
+            "name",
+            "emails",
+            "livechat",
+            "departments"
+        ]
+    );
+    assert_eq!(
+        (maria["statusLivechat"].clone(), maria["livechat"].clone()),
+        (json!("available"), Value::Null)
+    );
+    let text = get(
+        &app,
+        &format!("{AGENTS}?text=MARIA.A"),
+        USERS_TEMPLATE,
+        Some(MARIA),
+    )
+    .await;
+    assert_eq!(ids(&text.body["users"]), ["9sLvmAcQk4EAGdi6e"]);
+    let available = get(
+        &app,
+        &format!("{AGENTS}?onlyAvailable=true"),
+        USERS_TEMPLATE,
+        Some(MARIA),
+    )
+    .await;
+    assert_eq!(ids(&available.body["users"]), ["9sLvmAcQk4EAGdi6e"]);
+    let others = get(
+        &app,
+        &format!("{AGENTS}?excludeId=9sLvmAcQk4EAGdi6e&count=1"),
+        USERS_TEMPLATE,
+        Some(MARIA),
+    )
+    .await;
+    assert_eq!(
+        (others.body["count"].clone(), others.body["total"].clone()),
+        (json!(1), json!(3))
+    );
+    // Not idle: only those whose status is set and not offline.
+    let online = get(
+        &app,
+        &format!("{AGENTS}?showIdleAgents=false"),
+        USERS_TEMPLATE,
+        Some(MARIA),
+    )
+    .await;
+    assert_eq!(ids(&online.body["users"]), ["9sLvmAcQk4EAGdi6e"]);
+}
+
+#[tokio::test]
+async fn agents_and_managers_need_their_permissions_and_a_known_type() {
+    let app = TestApp::spawn().await;
+    let managers = get(
+        &app,
+        "/api/v1/livechat/users/manager",
+        USERS_TEMPLATE,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(ids(&managers.body["users"]), ["kM3nXq7TzPmanagr"]);
+    let forbidden = get(
+        &app,
+        "/api/v1/livechat/users/manager",
+        USERS_TEMPLATE,
+        Some(MARIA),
+    )
+    .await;
+    assert_eq!(
+        (forbidden.status, forbidden.body["success"].clone()),
+        (403, json!(false))
+    );
+    assert_eq!(
+        get(&app, AGENTS, USERS_TEMPLATE, Some(NO_PERMISSION))
+            .await
+            .status,
+        403
+    );
+    let invalid = get(
+        &app,
+        "/api/v1/livechat/users/boss",
+        USERS_TEMPLATE,
+        Some(NO_PERMISSION),
+    )
+    .await;
+    assert_eq!(
+        invalid.body,
+        json!({ "success": false, "error": "Invalid type" })
+    );
+    let bad = get(
+        &app,
+        &format!("{AGENTS}?onlyAvailable=yes"),
+        USERS_TEMPLATE,
+        Some(MARIA),
+    )
+    .await;
+    assert_eq!(bad.error(), "must be boolean [invalid-params]");
+    assert_eq!(get(&app, AGENTS, USERS_TEMPLATE, None).await.status, 401);
+}
+
+const USERS_INFO: &str = "/api/v1/users.info";
+
+#[tokio::test]
+async fn users_info_shows_what_the_caller_may_see() {
+    let app = TestApp::spawn().await;
+    // An agent reading the contact manager's card: the default fields only.
+    let other = get(
+        &app,
+        &format!("{USERS_INFO}?userId=test.agent"),
+        USERS_INFO,
+        Some(MARIA),
+    )
+    .await;
+    assert_eq!(other.status, 200, "{}", other.body);
+    let user = &other.body["user"];
+    assert_eq!(user["username"], "test.agent");
+    assert_eq!(user["canViewAllInfo"], false);
+    assert!(
+        user.get("emails").is_none()
+            && user.get("roles").is_none()
+            && user.get("services").is_none()
+    );
+    // The admin sees e-mails and roles, not services; a username finds by `userId` too.
+    let admin = get(
+        &app,
+        &format!("{USERS_INFO}?userId=maria.agent"),
+        USERS_INFO,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(admin.body["user"]["_id"], "9sLvmAcQk4EAGdi6e");
+    assert_eq!(
+        admin.body["user"]["roles"],
+        json!(["user", "livechat-agent"])
+    );
+    assert_eq!(admin.body["user"]["canViewAllInfo"], true);
+    assert!(admin.body["user"].get("services").is_none());
+    // Yourself: services, the password as `true`, no login tokens.
+    let me = get(
+        &app,
+        &format!("{USERS_INFO}?username=maria.agent"),
+        USERS_INFO,
+        Some(MARIA),
+    )
+    .await;
+    assert_eq!(me.body["user"]["services"], json!({ "password": true }));
+    let keys: Vec<&String> = me.body["user"].as_object().unwrap().keys().collect();
+    assert_eq!(keys.last().unwrap().as_str(), "canViewAllInfo");
+}
+
+#[tokio::test]
+async fn users_info_is_refused_as_upstream_refuses() {
+    let app = TestApp::spawn().await;
+    let missing = get(
+        &app,
+        &format!("{USERS_INFO}?username=nobody"),
+        USERS_INFO,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        missing.body,
+        json!({ "success": false, "error": "User not found." })
+    );
+    let empty = get(
+        &app,
+        &format!("{USERS_INFO}?userId="),
+        USERS_INFO,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(empty.error(), "Invalid search query.");
+    // By e-mail, another's needs view-full-other-user-info.
+    let by_email = format!("{USERS_INFO}?email=ADMIN@example.com");
+    assert_eq!(
+        get(&app, &by_email, USERS_INFO, Some(MARIA)).await.error(),
+        "User not found."
+    );
+    assert_eq!(
+        get(&app, &by_email, USERS_INFO, Some(ADMIN)).await.status,
+        200
+    );
+    let none = get(&app, USERS_INFO, USERS_INFO, Some(ADMIN)).await;
+    assert_eq!(
+        none.error(),
+        "must have required property 'userId'\n must have required property 'username'\n must have required property 'importId'\n must have required property 'email'\n must have required property 'freeSwitchExtension'\n must match a schema in anyOf [invalid-params]"
+    );
+    assert_eq!(
+        get(&app, &format!("{USERS_INFO}?userId=x"), USERS_INFO, None)
+            .await
+            .status,
+        401
+    );
+}
