@@ -5,6 +5,7 @@ pub mod account;
 pub mod agent;
 pub mod control;
 pub mod docs;
+pub mod info;
 pub mod livechat;
 pub mod omnichannel;
 pub mod users;
@@ -53,7 +54,8 @@ pub(crate) fn rocket_chat(routes: &mut ServiceConfig<'_>) {
         .service(omnichannel::contacts_block)
         .service(omnichannel::contacts_unblock)
         .service(agent::omnichannel_users)
-        .service(users::users_info);
+        .service(users::users_info)
+        .service(info::info);
 }
 
 /// `{...payload, "success": true}`: every successful legacy route answers so.

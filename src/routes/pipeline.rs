@@ -112,6 +112,11 @@ impl Workspace {
         self.state.ids.login_token()
     }
 
+    /// The Rocket.Chat version the server emulates.
+    pub(crate) fn state_version(&self) -> crate::config::RocketChatVersion {
+        self.state.version
+    }
+
     fn schema<T: Input>(&self) -> Result<&RequestSchema, ApiError> {
         self.state.schemas.get(T::SCHEMA)
     }

@@ -810,3 +810,47 @@ async fn users_info_is_refused_as_upstream_refuses() {
         401
     );
 }
+
+#[tokio::test]
+async fn api_info_answers_the_version_anonymously_and_the_build_to_the_admin() {
+    let app = TestApp::spawn_with_args(&["--rocketchat-version", "8"]).await;
+    let anonymous = get(&app, "/api/info", "/api/info", None).await;
+    assert_eq!(anonymous.status, 200);
+    let keys: Vec<&String> = anonymous.body.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "workspaceUrl",
+            "hashedWorkspaceUrl",
+            "version",
+            "minimumClientVersions",
+            "cloudWorkspaceId",
+            "success"
+        ]
+    );
+    assert_eq!(anonymous.body["version"], "8.8");
+    // Wrong credentials are anonymous, not 401; an agent has no view-statistics.
+    let wrong = get(
+        &app,
+        "/api/info",
+        "/api/info",
+        Some(User {
+            id: "x",
+            token: "y",
+        }),
+    )
+    .await;
+    assert_eq!(
+        (wrong.status, wrong.body["version"].clone()),
+        (200, json!("8.8"))
+    );
+    let admin = get(&app, "/api/info", "/api/info", Some(ADMIN)).await;
+    assert_eq!(admin.body["version"], "8.8.1");
+    assert_eq!(admin.body["info"]["version"], "8.8.1");
+    assert!(admin.body["info"]["build"].is_object() && admin.body["info"]["commit"].is_object());
+    let v7 = TestApp::spawn_with_args(&["--rocketchat-version", "7"]).await;
+    assert_eq!(
+        get(&v7, "/api/info", "/api/info", None).await.body["version"],
+        "7.13"
+    );
+}
