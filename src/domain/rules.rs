@@ -114,11 +114,9 @@ pub(crate) fn resolve_conflicts(
         if name.is_some() {
             settled.insert("name".to_owned());
         }
-        if body
-            .contact_manager
-            .as_deref()
-            .is_some_and(|m| !m.is_empty())
-        {
+        // `'contactManager' in params`: an empty manager (which clears it) settles the
+        // `manager` conflict too (the version built on `patchContact`).
+        if body.contact_manager.is_some() {
             settled.insert("manager".to_owned());
         }
         for key in body.custom_fields.iter().flat_map(|c| c.keys()) {
@@ -189,7 +187,11 @@ pub(crate) fn create_contact(
         .map(|p| json!({ "phoneNumber": p }))
         .collect();
     document.insert("phones".to_owned(), Value::Array(phones));
-    if let Some(manager) = body.contact_manager {
+    // `...(contactManager && { contactManager })`: `""` and `null` are not stored.
+    if let Some(manager) = body
+        .contact_manager
+        .filter(crate::validation::js::is_truthy)
+    {
         document.insert("contactManager".to_owned(), manager);
     }
     document.insert("channels".to_owned(), json!([]));

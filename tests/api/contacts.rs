@@ -509,3 +509,21 @@ async fn the_documented_examples_succeed_as_they_are() {
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
     }
 }
+
+/// The newest `createContact` spreads only a truthy manager: `""` and `null` are not stored
+/// (Rocket.Chat's own form sends `""` when no manager is picked).
+#[tokio::test]
+async fn an_empty_or_null_manager_is_not_stored_on_create() {
+    let app = TestApp::spawn().await;
+    for manager in [json!(""), json!(null)] {
+        let body =
+            json!({ "name": "No manager", "emails": [], "phones": [], "contactManager": manager });
+        let reply = app.post_json(CREATE, Some(ADMIN), &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let contact = app.contact(reply.body["contactId"].as_str().unwrap()).await;
+        assert!(
+            contact.get("contactManager").is_none(),
+            "{manager}: {contact}"
+        );
+    }
+}
