@@ -231,6 +231,23 @@ impl Store {
         })
     }
 
+    /// A `resume` login: Meteor's resume handler answers with the token that was sent and
+    /// stores no new one.
+    pub fn resume_login(
+        &self,
+        user_id: &str,
+        token: String,
+        site_url: &str,
+    ) -> Result<Login, LoginError> {
+        let slot = self.users.get(user_id).ok_or(LoginError::NotFound)?;
+        account::validate_login_attempt(slot.user(), slot.document())?;
+        Ok(Login {
+            user_id: user_id.to_owned(),
+            token,
+            me: account::user_info(slot.document(), site_url),
+        })
+    }
+
     /// `POST /api/v1/logout`: the caller's token stops working.
     pub fn logout(&mut self, caller: &Caller, token: &str) {
         let Some(slot) = self.users.get(&caller.user_id) else {

@@ -59,6 +59,10 @@ pub(crate) async fn login(
     let token = workspace.login_token();
     let now = workspace.now();
     let site_url = site_url(&request);
+    let resumed = match &credentials {
+        Credentials::Resume(token) => Some(token.clone()),
+        _ => None,
+    };
     let user_id = if matches!(credentials, Credentials::Password { .. }) {
         // A bcrypt check takes milliseconds (about 60 at Rocket.Chat's cost of 10): aside,
         // so that this worker goes on serving.
@@ -68,8 +72,14 @@ pub(crate) async fn login(
     } else {
         workspace.read(|store| store.check_credentials(&credentials))?
     };
-    let login =
-        workspace.write(|store| store.issue_login_token(&user_id, token, &now, &site_url))?;
+    let login = match resumed {
+        Some(resumed) => {
+            workspace.read(|store| store.resume_login(&user_id, resumed, &site_url))?
+        }
+        None => {
+            workspace.write(|store| store.issue_login_token(&user_id, token, &now, &site_url))?
+        }
+    };
     Ok(HttpResponse::Ok().json(json!({
         "status": "success",
         "data": { "userId": login.user_id, "authToken": login.token, "me": login.me },
