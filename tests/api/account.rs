@@ -205,3 +205,20 @@ async fn me_shows_the_profile_and_never_the_secrets() {
     let reply = app.get_json(ME, Some(DEACTIVATED)).await;
     assert_eq!(reply.status, 401);
 }
+
+/// The built-in admin logs in by password: `/me` says it has one.
+#[tokio::test]
+async fn me_says_a_password_user_has_a_password() {
+    let app = TestApp::spawn().await;
+    let (user_id, token) = token_of(
+        &app.login(json!({ "user": "admin", "password": "admin-password" }))
+            .await,
+    );
+    let me = app.call_as(Method::GET, ME, &user_id, &token).await;
+    assert_eq!(
+        me.body["services"]["password"],
+        json!({ "exists": true }),
+        "{}",
+        me.body
+    );
+}

@@ -154,3 +154,34 @@ async fn a_browser_on_a_disallowed_origin_is_refused() {
         "John"
     );
 }
+
+/// Rocket.Chat with CORS on allows `Origin, X-Requested-With, Content-Type, Accept,
+/// X-User-Id, X-Auth-Token, x-visitor-token, Authorization` and `HEAD`: clients (the widget,
+/// axios) that send them pass the preflight.
+#[tokio::test]
+async fn rocket_chats_own_cors_headers_and_head_pass_the_preflight() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .request(Method::OPTIONS, UPDATE)
+        .header("Origin", APP_ORIGIN)
+        .header("Access-Control-Request-Method", "HEAD")
+        .header(
+            "Access-Control-Request-Headers",
+            "x-requested-with, authorization, x-visitor-token, origin, accept",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let allowed = response.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in ["x-requested-with", "authorization", "x-visitor-token"] {
+        assert!(allowed.contains(header), "{header} not in {allowed}");
+    }
+    let methods = response.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap();
+    assert!(methods.contains("HEAD"), "{methods}");
+}
