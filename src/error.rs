@@ -115,9 +115,14 @@ impl ApiError {
                 json!({ "success": false, "error": self.to_string(), "errorType": "invalid-params" })
             }
             Self::BareForbidden => Self::bare_forbidden_body(version),
+            // The http-router's code: `error-invalid-params` until mid-2025 (7.x), then
+            // `invalid-params` (packages/http-router Router.ts, the newest).
             Self::TypedInvalidParams(message) => json!({
                 "success": false,
-                "errorType": "error-invalid-params",
+                "errorType": match version {
+                    RocketChatVersion::V8 => "invalid-params",
+                    RocketChatVersion::Reference | RocketChatVersion::V7 => "error-invalid-params",
+                },
                 "error": message,
             }),
             Self::LoginFailed(error) => match version {
