@@ -76,6 +76,7 @@ fn plausible(name: &str) -> Value {
         "value" | "rid" | "msg" => json!("a"),
         "overwrite" => json!(true),
         "customFields" => json!([{ "key": "cpf", "value": "1", "overwrite": false }]),
+        "visitor" => json!({ "visitorId": "68135b90e384b3ad127c7dc4", "source": { "type": "app", "id": "whatsapp" } }),
         _ => json!([]),
     }
 }
@@ -239,7 +240,11 @@ enum Route {
 }
 
 fn property_names(schema: &Value) -> Vec<String> {
-    let branches = match schema.get("oneOf").and_then(Value::as_array) {
+    let branches = match schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+    {
         Some(branches) => branches.clone(),
         None => vec![schema.clone()],
     };
@@ -430,4 +435,54 @@ async fn livechat_history_query_validation_agrees_with_rocket_chat() {
     let schema = (request::HISTORY_QUERY.schema)();
     let path = "/api/v1/livechat/messages.history/Ty7HbWq2KcnA9pLx3";
     agree_with_rocket_chat(path, "history", Route::WidgetQuery, schema, 43).await;
+}
+
+#[tokio::test]
+async fn contact_history_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::CONTACT_HISTORY_QUERY.schema)();
+    let path = "/api/v1/omnichannel/contacts.history";
+    agree_with_rocket_chat(path, "contactHistory", Route::Query, schema, 47).await;
+}
+
+#[tokio::test]
+async fn contact_channels_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::CONTACT_CHANNELS_QUERY.schema)();
+    let path = "/api/v1/omnichannel/contacts.channels";
+    agree_with_rocket_chat(path, "contactChannels", Route::Query, schema, 53).await;
+}
+
+#[tokio::test]
+async fn custom_field_list_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::CUSTOM_FIELDS_QUERY.schema)();
+    let path = "/api/v1/livechat/custom-fields";
+    agree_with_rocket_chat(path, "customFieldsList", Route::Query, schema, 59).await;
+}
+
+#[tokio::test]
+async fn room_messages_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::ROOM_MESSAGES_QUERY.schema)();
+    let path = "/api/v1/livechat/bC5x3zmBdgtmA4m3W/messages";
+    agree_with_rocket_chat(path, "roomMessages", Route::Query, schema, 61).await;
+}
+
+/// The route reads its sort and the type's permission in the handler: a valid query is
+/// answered anything but a validation error.
+#[tokio::test]
+async fn omnichannel_users_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::OMNICHANNEL_USERS_QUERY.schema)();
+    let path = "/api/v1/livechat/users/agent";
+    agree_with_rocket_chat(path, "users", Route::WidgetQuery, schema, 67).await;
+}
+
+#[tokio::test]
+async fn users_info_query_validation_agrees_with_rocket_chat() {
+    let schema = (request::USERS_INFO_QUERY.schema)();
+    agree_with_rocket_chat("/api/v1/users.info", "usersInfo", Route::WidgetQuery, schema, 71).await;
+}
+
+#[tokio::test]
+async fn block_validation_agrees_with_rocket_chat() {
+    let path = "/api/v1/omnichannel/contacts.block";
+    let schema = served_body_schema(path);
+    agree_with_rocket_chat(path, "block", Route::LegacyBody, schema, 73).await;
 }

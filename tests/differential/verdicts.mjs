@@ -10,7 +10,9 @@ import { createInterface } from 'node:readline';
 import Ajv from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
-const source = readFileSync(new URL('./rest-typings/omnichannel.js', import.meta.url), 'utf8');
+const source =
+    readFileSync(new URL('./rest-typings/omnichannel.js', import.meta.url), 'utf8') +
+    readFileSync(new URL('./rest-typings/UsersInfoParamsGet.js', import.meta.url), 'utf8');
 const ajvConfig = readFileSync(new URL('./rest-typings/Ajv.js', import.meta.url), 'utf8');
 if (!/coerceTypes: true,\s*allowUnionTypes: true/.test(ajvConfig)) {
     throw new Error('rest-typings configures its body validator differently than this script assumes');
@@ -56,6 +58,19 @@ const validators = {
     roomClose: ajv.compile(schemaNamed('POSTLivechatRoomCloseParamsSchema')),
     message: ajv.compile(schemaNamed('POSTLivechatMessageParamsSchema')),
     history: ajvQuery.compile(schemaNamed('GETLivechatMessagesHistoryRidParamsSchema')),
+    contactHistory: ajvQuery.compile(schemaNamed('GETOmnichannelContactHistorySchema')),
+    contactChannels: ajvQuery.compile(schemaNamed('GETOmnichannelContactsChannelsSchema')),
+    customFieldsList: ajvQuery.compile(schemaNamed('LivechatCustomFieldsSchema')),
+    roomMessages: ajvQuery.compile(schemaNamed('LivechatRidMessagesSchema')),
+    users: ajvQuery.compile(schemaNamed('LivechatUsersManagerGETSchema')),
+    usersInfo: ajvQuery.compile(schemaNamed('UsersInfoParamsGetSchema')),
+    // ee contacts.ts builds the block body around rest-typings' association schema.
+    block: ajv.compile({
+        type: 'object',
+        properties: { visitor: schemaNamed('ContactVisitorAssociationSchema') },
+        required: ['visitor'],
+        additionalProperties: false,
+    }),
 };
 
 const lines = createInterface({ input: process.stdin });
