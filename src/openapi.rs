@@ -423,10 +423,6 @@ impl Modify for Examples {
                 _ => item.post.as_mut(),
             };
             let Some(operation) = operation else { continue };
-            if let (Some(query), "get") = (query_schema(path), method) {
-                let parameters = operation.parameters.get_or_insert_with(Vec::new);
-                parameters.extend(query_parameters(path, query).into_iter().map(RefOr::T));
-            }
             if let (Some(request), Some(RefOr::T(body))) =
                 (request, operation.request_body.as_mut())
             {
@@ -452,6 +448,13 @@ impl Modify for Examples {
                         content.examples.insert(name.to_owned(), example(value));
                     }
                 }
+            }
+        }
+        // Every GET route with a query schema lists its parameters.
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if let (Some(query), Some(operation)) = (query_schema(path), item.get.as_mut()) {
+                let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                parameters.extend(query_parameters(path, query).into_iter().map(RefOr::T));
             }
         }
         if let Some(components) = openapi.components.as_mut() {
@@ -514,10 +517,59 @@ fn operations(version: RocketChatVersion) -> Vec<OperationExamples> {
             Some(json!({ "contactId": JOHN })),
             delete_examples(version),
         ),
+        (
+            "post",
+            "/api/v1/omnichannel/contacts.block",
+            Some(block_example()),
+            block_examples(version),
+        ),
+        (
+            "post",
+            "/api/v1/omnichannel/contacts.unblock",
+            Some(block_example()),
+            block_examples(version),
+        ),
     ]
     .into_iter()
     .chain(livechat::operations(&store, version))
     .collect()
+}
+
+/// Jane's WhatsApp channel, as `contacts.channels` lists it.
+fn block_example() -> Value {
+    json!({ "visitor": { "visitorId": "68135b90e384b3ad127c7dc4", "source": { "type": "app", "id": "whatsapp" } } })
+}
+
+fn block_examples(version: RocketChatVersion) -> NamedExamples {
+    let mut examples = vec![
+        ("200", vec![("Example 1", json!({ "success": true }))]),
+        (
+            "400",
+            vec![
+                error_example(
+                    "Invalid body",
+                    &ApiError::InvalidParams("must have required property 'visitor'".to_owned()),
+                    version,
+                ),
+                error_example(
+                    "Unknown channel",
+                    &ApiError::Business("error-contact-not-found".to_owned()),
+                    version,
+                ),
+                error_example(
+                    "Community workspace",
+                    &ApiError::Meteor {
+                        code: "error-action-not-allowed",
+                        reason: Some("This is an enterprise feature".to_owned()),
+                        details: None,
+                    },
+                    version,
+                ),
+            ],
+        ),
+    ];
+    examples.extend(auth_examples(version));
+    examples
 }
 
 fn query_schema(path: &str) -> Option<&'static QuerySchema> {
@@ -581,7 +633,7 @@ fn query_parameters(path: &str, query: &QuerySchema) -> Vec<Parameter> {
             };
             let example = match name.as_str() {
                 "contactId" if !one_of => Some(json!(JOHN)),
-                "email" => Some(json!("email@example.com")),
+                "email" if any_of.is_none() => Some(json!("email@example.com")),
                 "searchText" => Some(json!("john")),
                 "userId" if any_of.is_some() => Some(json!(MARIA_AGENT)),
                 _ => livechat::query_example(path, name),

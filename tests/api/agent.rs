@@ -854,3 +854,51 @@ async fn api_info_answers_the_version_anonymously_and_the_build_to_the_admin() {
         "7.13"
     );
 }
+
+/// Swagger UI's "Try it out" with the documented examples, as the admin, on a fresh start.
+#[tokio::test]
+async fn the_documented_contact_center_examples_succeed_as_they_are() {
+    for path in [BLOCK, UNBLOCK] {
+        let app = TestApp::spawn().await;
+        let example = contract().request_example(path, "Example 1");
+        let reply = app.post_json(path, Some(ADMIN), &example).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    }
+    for template in [
+        HISTORY,
+        CHANNELS,
+        CUSTOM_FIELDS,
+        "/api/v1/livechat/custom-fields/{_id}",
+        "/api/v1/livechat/{rid}/messages",
+        USERS_TEMPLATE,
+        USERS_INFO,
+        "/api/info",
+    ] {
+        let app = TestApp::spawn().await;
+        let pointer = format!("/paths/{}/get/parameters", template.replace('/', "~1"));
+        let mut path = template.to_owned();
+        let mut query = Vec::new();
+        for p in contract()
+            .document
+            .pointer(&pointer)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(example)) = (p["name"].as_str(), p["example"].as_str()) else {
+                continue;
+            };
+            match p["in"].as_str() {
+                Some("path") => path = path.replace(&format!("{{{name}}}"), example),
+                Some("query") => query.push(format!("{name}={example}")),
+                _ => {}
+            }
+        }
+        if !query.is_empty() {
+            path = format!("{path}?{}", query.join("&"));
+        }
+        assert!(!path.contains('{'), "{template} has its path examples");
+        let reply = get(&app, &path, template, Some(ADMIN)).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    }
+}

@@ -76,7 +76,9 @@ fn plausible(name: &str) -> Value {
         "value" | "rid" | "msg" => json!("a"),
         "overwrite" => json!(true),
         "customFields" => json!([{ "key": "cpf", "value": "1", "overwrite": false }]),
-        "visitor" => json!({ "visitorId": "68135b90e384b3ad127c7dc4", "source": { "type": "app", "id": "whatsapp" } }),
+        "visitor" => {
+            json!({ "visitorId": "68135b90e384b3ad127c7dc4", "source": { "type": "app", "id": "whatsapp" } })
+        }
         _ => json!([]),
     }
 }
@@ -477,7 +479,14 @@ async fn omnichannel_users_query_validation_agrees_with_rocket_chat() {
 #[tokio::test]
 async fn users_info_query_validation_agrees_with_rocket_chat() {
     let schema = (request::USERS_INFO_QUERY.schema)();
-    agree_with_rocket_chat("/api/v1/users.info", "usersInfo", Route::WidgetQuery, schema, 71).await;
+    agree_with_rocket_chat(
+        "/api/v1/users.info",
+        "usersInfo",
+        Route::WidgetQuery,
+        schema,
+        71,
+    )
+    .await;
 }
 
 #[tokio::test]
