@@ -902,3 +902,142 @@ async fn the_documented_contact_center_examples_succeed_as_they_are() {
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
     }
 }
+
+/// What Rocket.Chat's contact page loads, in its order: the contact, its channels and
+/// history, a past chat's messages, the custom field definitions, the manager's card and
+/// the manager picker.
+async fn walk_contact_page(app: &TestApp, user: User, contact_id: &str) -> Value {
+    let contact = get(
+        app,
+        &format!("/api/v1/omnichannel/contacts.get?contactId={contact_id}"),
+        "/api/v1/omnichannel/contacts.get",
+        Some(user),
+    )
+    .await;
+    assert_eq!(contact.status, 200, "{}", contact.body);
+    let channels = get(
+        app,
+        &format!("{CHANNELS}?contactId={contact_id}"),
+        CHANNELS,
+        Some(user),
+    )
+    .await;
+    assert_eq!(channels.status, 200, "{}", channels.body);
+    let history = get(
+        app,
+        &format!("{HISTORY}?contactId={contact_id}"),
+        HISTORY,
+        Some(user),
+    )
+    .await;
+    assert_eq!(history.status, 200, "{}", history.body);
+    let chat = history.body["history"][0]["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let messages = get(
+        app,
+        &format!("/api/v1/livechat/{chat}/messages?offset=0&count=10&sort=%7B%22ts%22%3A1%7D"),
+        "/api/v1/livechat/{rid}/messages",
+        Some(user),
+    )
+    .await;
+    assert_eq!(messages.status, 200, "{}", messages.body);
+    let fields = get(app, CUSTOM_FIELDS, CUSTOM_FIELDS, Some(user)).await;
+    assert_eq!(fields.status, 200, "{}", fields.body);
+    let manager = contact.body["contact"]["contactManager"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let card = get(
+        app,
+        &format!("{USERS_INFO}?userId={manager}"),
+        USERS_INFO,
+        Some(user),
+    )
+    .await;
+    assert_eq!(card.status, 200, "{}", card.body);
+    let picker = get(
+        app,
+        &format!("{AGENTS}?showIdleAgents=true&onlyAvailable=false&offset=0&count=25&sort=%7B%20%22name%22%3A%201%7D"),
+        USERS_TEMPLATE,
+        Some(user),
+    )
+    .await;
+    assert_eq!(picker.status, 200, "{}", picker.body);
+    json!({
+        "channels": channels.body["channels"],
+        "history": history.body["history"],
+        "messages": messages.body["messages"],
+        "card": card.body["user"],
+        "picker": picker.body["users"],
+    })
+}
+
+#[tokio::test]
+async fn an_agent_walks_a_built_in_contact_page() {
+    let app = TestApp::spawn().await;
+    let page = walk_contact_page(&app, MARIA, JOHN).await;
+    assert_eq!(page["channels"][0]["name"], "widget");
+    assert_eq!(page["history"][0]["_id"], "bC5x3zmBdgtmA4m3W");
+    // Oldest first, as the transcript asks: the visitor's first words.
+    assert_eq!(
+        page["messages"][0]["msg"],
+        "Hi, I ordered a lamp and it has not arrived yet."
+    );
+    // John's manager is Maria herself.
+    assert_eq!(page["card"]["username"], "maria.agent");
+    assert!(
+        page["picker"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["_id"] == "9sLvmAcQk4EAGdi6e")
+    );
+}
+
+#[tokio::test]
+async fn an_agent_walks_the_page_of_a_contact_made_by_a_conversation() {
+    let app = TestApp::spawn().await;
+    let register =
+        json!({ "visitor": { "token": "walk", "name": "Walker", "email": "walker@example.com" } });
+    app.post_json("/api/v1/livechat/visitor", None, &register)
+        .await;
+    let created = app
+        .post_json(
+            "/api/v1/omnichannel/contacts",
+            Some(ADMIN),
+            &json!({ "name": "Walker", "emails": ["walker@example.com"], "phones": [], "contactManager": "9sLvmAcQk4EAGdi6e" }),
+        )
+        .await;
+    let contact_id = created.body["contactId"].as_str().unwrap().to_owned();
+    let room = app.get_json("/api/v1/livechat/room?token=walk", None).await;
+    let rid = room.body["room"]["_id"].as_str().unwrap().to_owned();
+    assert_eq!(room.body["room"]["contactId"], contact_id.as_str());
+    let message = json!({ "token": "walk", "rid": rid, "msg": "Where is my parcel?" });
+    app.post_json("/api/v1/livechat/message", None, &message)
+        .await;
+    app.post_json(
+        "/api/v1/livechat/room.close",
+        None,
+        &json!({ "token": "walk", "rid": rid }),
+    )
+    .await;
+
+    let page = walk_contact_page(&app, MARIA, &contact_id).await;
+    assert_eq!(page["channels"][0]["name"], "api");
+    assert_eq!(page["channels"][0]["lastChat"]["_id"], rid.as_str());
+    assert_eq!(page["history"][0]["_id"], rid.as_str());
+    assert_eq!(page["history"][0]["closer"], "visitor");
+    let texts: Vec<&Value> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["msg"])
+        .collect();
+    assert_eq!(
+        texts,
+        [&json!("Where is my parcel?"), &json!("Closed by visitor")]
+    );
+    assert_eq!(page["card"]["name"], "Maria Agent");
+}
