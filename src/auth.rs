@@ -45,6 +45,8 @@ permissions! {
     ViewLRoom = "view-l-room";
     /// `contacts.history`.
     ViewLivechatContactHistory = "view-livechat-contact-history";
+    /// `livechat/visitor/:token/room`.
+    ViewLivechatManager = "view-livechat-manager";
     /// `contacts.block` (enterprise).
     BlockLivechatContact = "block-livechat-contact";
     /// `contacts.unblock` (enterprise).

@@ -589,6 +589,7 @@ fn query_schema(path: &str) -> Option<&'static QuerySchema> {
         "/api/v1/livechat/{rid}/messages" => Some(&crate::domain::request::ROOM_MESSAGES_QUERY),
         "/api/v1/livechat/users/{type}" => Some(&crate::domain::request::OMNICHANNEL_USERS_QUERY),
         "/api/v1/users.info" => Some(&crate::domain::request::USERS_INFO_QUERY),
+        "/api/v1/livechat/message/{_id}" => Some(&crate::domain::request::WIDGET_MESSAGE_QUERY),
         _ => None,
     }
 }

@@ -62,6 +62,10 @@ pub enum LivechatError {
     TokenParamMissing,
     #[error("error-contact-not-found")]
     ContactNotFound,
+    #[error("invalid-message")]
+    InvalidMessage,
+    #[error("error-action-not-allowed")]
+    ActionNotAllowed,
     #[error("error-visitor-not-found")]
     VisitorNotFound,
 }

@@ -179,6 +179,7 @@ pub const QUERIES: &[&QuerySchema] = &[
     &ROOM_MESSAGES_QUERY,
     &OMNICHANNEL_USERS_QUERY,
     &USERS_INFO_QUERY,
+    &WIDGET_MESSAGE_QUERY,
 ];
 
 /// `GET /api/v1/omnichannel/contacts.get`.
@@ -397,6 +398,22 @@ pub const USERS_INFO_QUERY: QuerySchema = QuerySchema {
                 branch("email", "An e-mail address, any case (needs `view-full-other-user-info`, unless it is yours)."),
                 branch("freeSwitchExtension", "A FreeSwitch extension."),
             ]
+        })
+    },
+};
+
+/// `GET /api/v1/livechat/message/{_id}` (rest-typings `isGETLivechatMessageIdParams`).
+pub const WIDGET_MESSAGE_QUERY: QuerySchema = QuerySchema {
+    name: "LivechatMessageQuery",
+    schema: || {
+        json!({
+            "type": "object",
+            "properties": {
+                "token": { "type": "string", "description": "The visitor's token." },
+                "rid": { "type": "string", "description": "The room's `_id`." }
+            },
+            "required": ["token", "rid"],
+            "additionalProperties": false
         })
     },
 };

@@ -3,7 +3,7 @@
 //! conflicts arise. They authenticate by the visitor's `token`, not by user headers.
 
 use actix_web::http::header::{COOKIE, HOST};
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::openapi::{RefOr, schema::Schema};
@@ -691,4 +691,259 @@ pub(crate) async fn message_history(
     };
     let messages = workspace.read(|store| store.message_history(&query))?;
     Ok(success("messages", messages))
+}
+
+// ----- A visitor's own messages, and its status ---------------------------------------
+
+/// The query of `GET /api/v1/livechat/message/{_id}`.
+#[derive(Debug, Deserialize)]
+pub struct MessageQuery {
+    pub token: String,
+    pub rid: String,
+}
+
+impl Input for MessageQuery {
+    const SCHEMA: &'static str = crate::domain::request::WIDGET_MESSAGE_QUERY.name;
+}
+
+/// Get Livechat Message
+///
+/// One message of the visitor's room (open or closed); a message of another room is
+/// `invalid-message`. No login needed.
+#[utoipa::path(
+    get,
+    operation_id = "get-api-v1-livechat-message-_id",
+    tag = TAG,
+    params(("_id" = String, Path, description = "The message's `_id`.", example = "Sd3Pq7MvXk2Nb8WcF")),
+    responses(
+        (status = 200, description = "OK", body = MessageResponse),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+    )
+)]
+#[get("/api/v1/livechat/message/{_id}")]
+pub(crate) async fn get_message(
+    id: web::Path<String>,
+    call: Widget<MessageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let Widget { input, workspace } = call;
+    let message =
+        workspace.read(|store| store.visitor_room_message(&input.token, &input.rid, &id))?;
+    Ok(success("message", message))
+}
+
+/// Body of `PUT /api/v1/livechat/message/{_id}` (rest-typings `isPUTLivechatMessageIdParams`).
+#[derive(Debug, Deserialize)]
+pub struct EditMessageBody {
+    pub token: String,
+    pub rid: String,
+    pub msg: String,
+}
+
+impl PartialSchema for EditMessageBody {
+    fn schema() -> RefOr<Schema> {
+        schema_from(json!({
+            "type": "object",
+            "description": "The visitor's token, its room and the new text.",
+            "properties": {
+                "token": { "type": "string", "description": "The visitor's token." },
+                "rid": { "type": "string", "description": "The room's `_id`." },
+                "msg": { "type": "string", "description": "The new text." }
+            },
+            "required": ["token", "rid", "msg"],
+            "additionalProperties": false
+        }))
+    }
+}
+
+impl ToSchema for EditMessageBody {}
+
+impl Input for EditMessageBody {
+    const SCHEMA: &'static str = "EditMessageBody";
+}
+
+/// Edit Livechat Message
+///
+/// The visitor edits its own message (`editedAt`, `editedBy`); another's is
+/// `error-action-not-allowed`, as is any with `Message_AllowEditing` off. No login needed.
+#[utoipa::path(
+    put,
+    operation_id = "put-api-v1-livechat-message-_id",
+    tag = TAG,
+    params(("_id" = String, Path, description = "The message's `_id`.", example = "Sd3Pq7MvXk2Nb8WcF")),
+    request_body(content = EditMessageBody),
+    responses(
+        (status = 200, description = "OK", body = MessageResponse),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+    )
+)]
+#[put("/api/v1/livechat/message/{_id}")]
+pub(crate) async fn edit_message(
+    id: web::Path<String>,
+    call: Widget<EditMessageBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Widget { input, workspace } = call;
+    let now = workspace.now();
+    let message = workspace.write(|store| {
+        store.edit_visitor_message(&input.token, &input.rid, &id, &input.msg, &now)
+    })?;
+    Ok(success("message", message))
+}
+
+/// Body of `DELETE /api/v1/livechat/message/{_id}` (rest-typings
+/// `isDELETELivechatMessageIdParams`).
+#[derive(Debug, Deserialize)]
+pub struct DeleteMessageBody {
+    pub token: String,
+    pub rid: String,
+}
+
+impl PartialSchema for DeleteMessageBody {
+    fn schema() -> RefOr<Schema> {
+        schema_from(json!({
+            "type": "object",
+            "description": "The visitor's token and its room (in the body, as upstream reads them).",
+            "properties": {
+                "token": { "type": "string", "description": "The visitor's token." },
+                "rid": { "type": "string", "description": "The room's `_id`." },
+                "count": { "type": ["number", "null"], "description": "Accepted and ignored." },
+                "offset": { "type": ["number", "null"], "description": "Accepted and ignored." },
+                "sort": { "type": ["string", "null"], "description": "Accepted and ignored." }
+            },
+            "required": ["token", "rid"],
+            "additionalProperties": false
+        }))
+    }
+}
+
+impl ToSchema for DeleteMessageBody {}
+
+impl Input for DeleteMessageBody {
+    const SCHEMA: &'static str = "DeleteMessageBody";
+}
+
+/// Delete Livechat Message
+///
+/// The visitor deletes its own message; the room counts one fewer. No login needed.
+#[utoipa::path(
+    delete,
+    operation_id = "delete-api-v1-livechat-message-_id",
+    tag = TAG,
+    params(("_id" = String, Path, description = "The message's `_id`.", example = "Sd3Pq7MvXk2Nb8WcF")),
+    request_body(content = DeleteMessageBody),
+    responses(
+        (status = 200, description = "OK", body = DeleteVisitorResponse),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+    )
+)]
+#[delete("/api/v1/livechat/message/{_id}")]
+pub(crate) async fn delete_message(
+    id: web::Path<String>,
+    call: Widget<DeleteMessageBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Widget { input, workspace } = call;
+    let now = workspace.now();
+    workspace.write(|store| store.delete_visitor_message(&input.token, &input.rid, &id))?;
+    Ok(success(
+        "message",
+        json!({ "_id": id.into_inner(), "ts": now }),
+    ))
+}
+
+/// Body of `POST /api/v1/livechat/visitor.status`, checked with Meteor's `check`.
+#[derive(Debug, Deserialize)]
+pub struct VisitorStatusBody {
+    pub token: String,
+    pub status: String,
+}
+
+impl PartialSchema for VisitorStatusBody {
+    fn schema() -> RefOr<Schema> {
+        schema_from(json!({
+            "type": "object",
+            "description": "The visitor's token and status (any text). Checked with Meteor's `check`.",
+            "properties": {
+                "token": { "type": "string" },
+                "status": { "type": "string", "description": "e.g. `online`, `away`, `offline`." }
+            },
+            "required": ["token", "status"],
+            "additionalProperties": false
+        }))
+    }
+}
+
+impl ToSchema for VisitorStatusBody {}
+
+impl Input for VisitorStatusBody {
+    const SCHEMA: &'static str = "VisitorStatusBody";
+
+    fn check() -> Option<Pattern> {
+        Some(Pattern::object(vec![
+            ("token", Pattern::String),
+            ("status", Pattern::String),
+        ]))
+    }
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct VisitorStatusResponse {
+    pub token: String,
+    pub status: String,
+    pub success: bool,
+}
+
+/// Set Livechat Visitor Status
+///
+/// The visitor's open rooms show the status (`v.status`); the visitor document keeps its
+/// own. No login needed.
+#[utoipa::path(
+    post,
+    operation_id = "post-api-v1-livechat-visitor.status",
+    tag = TAG,
+    request_body(content = VisitorStatusBody),
+    responses(
+        (status = 200, description = "OK", body = VisitorStatusResponse),
+        (status = 400, description = "Bad Request", body = BadRequestError),
+    )
+)]
+#[post("/api/v1/livechat/visitor.status")]
+pub(crate) async fn visitor_status(
+    call: Widget<VisitorStatusBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Widget { input, workspace } = call;
+    workspace.write(|store| store.set_visitor_status(&input.token, &input.status))?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "token": input.token, "status": input.status, "success": true })))
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct VisitorRoomsResponse {
+    /// The open rooms: `_id`, `t`, and `name`, `cl`, `u`, `usernames`, `servedBy` as they have.
+    #[schema(value_type = Vec<Object>)]
+    pub rooms: Vec<Value>,
+    pub success: bool,
+}
+
+/// Livechat Visitor's Open Rooms
+///
+/// The visitor's open rooms, by token; an unknown token has none. Permission required:
+/// `view-livechat-manager`.
+#[utoipa::path(
+    get,
+    operation_id = "get-api-v1-livechat-visitor-token-room",
+    tag = TAG,
+    params(("token" = String, Path, description = "The visitor's token.", example = "jane-whatsapp-token")),
+    responses(
+        (status = 200, description = "OK", body = VisitorRoomsResponse),
+        (status = 401, description = "Unauthorized", body = crate::openapi::UnauthorizedError),
+        (status = 403, description = "Forbidden", body = crate::openapi::ForbiddenError),
+    ),
+    security(("X-Auth-Token" = [], "X-User-Id" = []))
+)]
+#[get("/api/v1/livechat/visitor/{token}/room")]
+pub(crate) async fn visitor_rooms(
+    token: web::Path<String>,
+    call: super::pipeline::Authorized<crate::auth::ViewLivechatManager>,
+) -> Result<HttpResponse, ApiError> {
+    let rooms = call.workspace.read(|store| store.open_rooms_of(&token));
+    Ok(success("rooms", rooms))
 }

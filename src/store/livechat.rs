@@ -1256,6 +1256,177 @@ impl Store {
         Ok(message)
     }
 
+    /// The visitor and its room (open or closed) of a widget message route.
+    fn visitor_and_room(
+        &self,
+        token: &str,
+        rid: &str,
+    ) -> Result<(Map<String, Value>, Map<String, Value>), LivechatError> {
+        let visitor = self.visitor_or_invalid(token)?;
+        let room = self
+            .visitor_room(token, rid)
+            .ok_or(LivechatError::InvalidRoom)?;
+        Ok((visitor, room))
+    }
+
+    /// `GET livechat/message/:_id`: a message of the visitor's room (`findOneByRoomIdAndMessageId`).
+    pub(crate) fn visitor_room_message(
+        &self,
+        token: &str,
+        rid: &str,
+        id: &str,
+    ) -> Result<Map<String, Value>, LivechatError> {
+        self.visitor_and_room(token, rid)?;
+        self.messages
+            .get(id)
+            .map(Stored::document)
+            .filter(|m| m.get("rid").and_then(Value::as_str) == Some(rid))
+            .ok_or(LivechatError::InvalidMessage)
+    }
+
+    /// The visitor's own message `id` (any room: `findOneById`), for an edit or a deletion
+    /// the workspace allows.
+    fn own_message(
+        &self,
+        token: &str,
+        rid: &str,
+        id: &str,
+        allowed: &str,
+    ) -> Result<(Map<String, Value>, Map<String, Value>), LivechatError> {
+        let (visitor, _) = self.visitor_and_room(token, rid)?;
+        let message = self
+            .messages
+            .get(id)
+            .map(Stored::document)
+            .ok_or(LivechatError::InvalidMessage)?;
+        let author = message.get("u").and_then(|u| u.get("_id"));
+        if !self.settings.is_on(allowed) || author != visitor.get("_id") {
+            return Err(LivechatError::ActionNotAllowed);
+        }
+        Ok((visitor, message))
+    }
+
+    /// `PUT livechat/message/:_id`: the visitor edits its message.
+    pub(crate) fn edit_visitor_message(
+        &mut self,
+        token: &str,
+        rid: &str,
+        id: &str,
+        msg: &str,
+        now: &str,
+    ) -> Result<Map<String, Value>, LivechatError> {
+        let (visitor, mut message) = self.own_message(token, rid, id, "Message_AllowEditing")?;
+        let mut fields = vec![
+            ("msg".to_owned(), json!(msg)),
+            ("editedAt".into(), json!(now)),
+            (
+                "editedBy".into(),
+                json!({ "_id": visitor["_id"], "username": visitor.get("username") }),
+            ),
+            ("_updatedAt".into(), json!(now)),
+        ];
+        if msg.is_empty() {
+            message.shift_remove("md");
+        } else {
+            fields.push(("md".into(), livechat::markdown(msg)));
+        }
+        livechat::set_fields(&mut message, fields);
+        self.put_message(&message);
+        // A room whose last message this is shows the edit.
+        let room_id = message
+            .get("rid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(mut room) = self.rooms.get(&room_id).map(Stored::document)
+            && room.get("lastMessage").and_then(|m| m.get("_id")) == message.get("_id")
+        {
+            room.insert("lastMessage".into(), Value::Object(message.clone()));
+            self.put_room(&room);
+        }
+        Ok(message)
+    }
+
+    /// `DELETE livechat/message/:_id`: the visitor deletes its message; the room counts one
+    /// fewer, and its last message becomes the last one left without a type.
+    pub(crate) fn delete_visitor_message(
+        &mut self,
+        token: &str,
+        rid: &str,
+        id: &str,
+    ) -> Result<(), LivechatError> {
+        let (_, message) = self.own_message(token, rid, id, "Message_AllowDeleting")?;
+        self.messages.remove(id);
+        let room_id = message
+            .get("rid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(mut room) = self.rooms.get(&room_id).map(Stored::document) {
+            let msgs = room.get("msgs").and_then(Value::as_i64).unwrap_or(1);
+            room.insert("msgs".into(), json!(msgs - 1));
+            if room.get("lastMessage").and_then(|m| m.get("_id")) == message.get("_id") {
+                let last = self
+                    .messages
+                    .find(BY_ROOM, &room_id)
+                    .map(Stored::document)
+                    .filter(|m| !m.contains_key("t"))
+                    .max_by(|a, b| {
+                        let ts = |m: &Map<String, Value>| {
+                            m.get("ts")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        ts(a).cmp(&ts(b))
+                    });
+                match last {
+                    Some(last) => {
+                        room.insert("lastMessage".into(), Value::Object(last));
+                    }
+                    None => {
+                        room.shift_remove("lastMessage");
+                    }
+                }
+            }
+            self.put_room(&room);
+        }
+        Ok(())
+    }
+
+    /// `POST livechat/visitor.status`: the visitor's rooms show the status (the visitor
+    /// document does not change).
+    pub(crate) fn set_visitor_status(
+        &mut self,
+        token: &str,
+        status: &str,
+    ) -> Result<(), LivechatError> {
+        self.visitor_by_token(token)
+            .ok_or(LivechatError::UnknownVisitor)?;
+        for mut room in self.rooms_of_token(token, true) {
+            livechat::set_path(&mut room, "v.status", json!(status));
+            self.put_room(&room);
+        }
+        Ok(())
+    }
+
+    /// `GET livechat/visitor/:token/room`: the token's open rooms, projected.
+    pub(crate) fn open_rooms_of(&self, token: &str) -> Vec<Value> {
+        self.rooms_of_token(token, true)
+            .into_iter()
+            .map(|room| {
+                let kept: Map<String, Value> = room
+                    .into_iter()
+                    .filter(|(k, _)| {
+                        ["_id", "name", "t", "cl", "u", "usernames", "servedBy"]
+                            .contains(&k.as_str())
+                    })
+                    .collect();
+                Value::Object(kept)
+            })
+            .collect()
+    }
+
     /// `GET livechat/messages.history/:rid`: the room's messages, newest first.
     pub(crate) fn message_history(
         &self,

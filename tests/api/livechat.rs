@@ -1235,3 +1235,151 @@ async fn a_workspace_with_transcripts_prompts_the_visitor_on_close() {
         .clone();
     assert_eq!(messages[0]["transcriptRequested"], true);
 }
+
+const JANE_MESSAGE: &str = "Sd3Pq7MvXk2Nb8WcF";
+
+#[tokio::test]
+async fn a_visitor_reads_edits_and_deletes_its_own_messages() {
+    let app = TestApp::spawn().await;
+    let template = "/api/v1/livechat/message/{_id}";
+    let path = format!("/api/v1/livechat/message/{JANE_MESSAGE}");
+    let read = widget(
+        &app,
+        Method::GET,
+        &format!("{path}?token={JANE_WHATSAPP}&rid={JANE_WHATSAPP_ROOM}"),
+        template,
+    )
+    .await;
+    assert_eq!(
+        read.body["message"]["msg"],
+        "Olá! I am writing from WhatsApp now."
+    );
+    // Another room's message is no message of this one.
+    let other = widget(
+        &app,
+        Method::GET,
+        &format!("{path}?token={JANE_WIDGET}&rid=cz5uyBRyKPfoWHBat"),
+        template,
+    )
+    .await;
+    assert_eq!(
+        other.body,
+        json!({ "success": false, "error": "invalid-message" })
+    );
+    let missing = widget(
+        &app,
+        Method::GET,
+        &format!("{path}?token={JANE_WHATSAPP}"),
+        template,
+    )
+    .await;
+    assert_eq!(
+        missing.error(),
+        "must have required property 'rid' [invalid-params]"
+    );
+
+    let edit =
+        |token: &str, msg: &str| json!({ "token": token, "rid": JANE_WHATSAPP_ROOM, "msg": msg });
+    let send = |method: Method, body: Value| {
+        app.request(method, &path)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+    };
+    let edited = app
+        .send(send(Method::PUT, edit(JANE_WHATSAPP, "Edited")))
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    assert_eq!(edited.body["message"]["msg"], "Edited");
+    assert_eq!(
+        edited.body["message"]["editedBy"]["_id"],
+        "68135b90e384b3ad127c7dc4"
+    );
+    // The agent's message is not the visitor's to change.
+    let agents = format!("/api/v1/livechat/message/Te6Hr2YwLj9Cz4QmG");
+    let refused = app
+        .send(
+            app.request(Method::PUT, &agents)
+                .header("Content-Type", "application/json")
+                .body(edit(JANE_WHATSAPP, "x").to_string()),
+        )
+        .await;
+    assert_eq!(refused.error(), "error-action-not-allowed");
+
+    let deleted = app
+        .send(send(
+            Method::DELETE,
+            json!({ "token": JANE_WHATSAPP, "rid": JANE_WHATSAPP_ROOM }),
+        ))
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert_eq!(deleted.body["message"]["_id"], JANE_MESSAGE);
+    let gone = widget(
+        &app,
+        Method::GET,
+        &format!("{path}?token={JANE_WHATSAPP}&rid={JANE_WHATSAPP_ROOM}"),
+        template,
+    )
+    .await;
+    assert_eq!(gone.error(), "invalid-message");
+    assert_eq!(open_room(&app, JANE_WHATSAPP).await.body["room"]["msgs"], 4);
+}
+
+#[tokio::test]
+async fn a_visitors_status_shows_on_its_open_rooms() {
+    let app = TestApp::spawn().await;
+    let body = json!({ "token": JANE_WHATSAPP, "status": "away" });
+    let reply = app
+        .post_json("/api/v1/livechat/visitor.status", None, &body)
+        .await;
+    assert_eq!(
+        reply.body,
+        json!({ "token": JANE_WHATSAPP, "status": "away", "success": true })
+    );
+    assert_eq!(
+        open_room(&app, JANE_WHATSAPP).await.body["room"]["v"]["status"],
+        "away"
+    );
+    assert_eq!(
+        get_visitor(&app, JANE_WHATSAPP).await.body["visitor"]["status"],
+        "online"
+    );
+    let unknown = app
+        .post_json(
+            "/api/v1/livechat/visitor.status",
+            None,
+            &json!({ "token": "x", "status": "away" }),
+        )
+        .await;
+    assert_eq!(unknown.error(), "[invalid-token]");
+    let bad = app
+        .post_json(
+            "/api/v1/livechat/visitor.status",
+            None,
+            &json!({ "token": "x" }),
+        )
+        .await;
+    assert_eq!(bad.error(), "Match error: Missing key 'status'");
+
+    let rooms = app
+        .send(
+            app.request(
+                Method::GET,
+                &format!("/api/v1/livechat/visitor/{JANE_WHATSAPP}/room"),
+            )
+            .header("X-User-Id", ADMIN.id)
+            .header("X-Auth-Token", ADMIN.token),
+        )
+        .await;
+    assert_eq!(rooms.body["rooms"][0]["_id"], JANE_WHATSAPP_ROOM);
+    assert_eq!(
+        rooms.body["rooms"][0]["servedBy"]["username"],
+        "maria.agent"
+    );
+    let anonymous = app
+        .send(app.request(
+            Method::GET,
+            &format!("/api/v1/livechat/visitor/{JANE_WHATSAPP}/room"),
+        ))
+        .await;
+    assert_eq!(anonymous.status, 401);
+}

@@ -31,6 +31,8 @@ pub const DEFAULTS: &[Default] = &[
     ("Livechat_message_character_limit", || json!(0)),
     ("Store_Last_Message", || json!(true)),
     ("Hide_System_Messages", || json!([])),
+    ("Message_AllowEditing", || json!(true)),
+    ("Message_AllowDeleting", || json!(true)),
 ];
 
 /// The loaded setting documents, in loaded order; a route that changes one (the guest
