@@ -1261,7 +1261,7 @@ impl Store {
         &self,
         token: &str,
         rid: &str,
-    ) -> Result<(Map<String, Value>, Map<String, Value>), LivechatError> {
+    ) -> Result<(Document, Document), LivechatError> {
         let visitor = self.visitor_or_invalid(token)?;
         let room = self
             .visitor_room(token, rid)
@@ -1292,7 +1292,7 @@ impl Store {
         rid: &str,
         id: &str,
         allowed: &str,
-    ) -> Result<(Map<String, Value>, Map<String, Value>), LivechatError> {
+    ) -> Result<(Document, Document), LivechatError> {
         let (visitor, _) = self.visitor_and_room(token, rid)?;
         let message = self
             .messages
@@ -1476,6 +1476,9 @@ impl Store {
             .collect())
     }
 }
+
+/// A document as the operations change it.
+type Document = Map<String, Value>;
 
 /// Who closes a room: the visitor (`room.close`) or an agent (`contacts.block`).
 #[derive(Debug, Clone, Copy)]
