@@ -1295,10 +1295,10 @@ async fn a_visitor_reads_edits_and_deletes_its_own_messages() {
         "68135b90e384b3ad127c7dc4"
     );
     // The agent's message is not the visitor's to change.
-    let agents = format!("/api/v1/livechat/message/Te6Hr2YwLj9Cz4QmG");
+    let agents = "/api/v1/livechat/message/Te6Hr2YwLj9Cz4QmG";
     let refused = app
         .send(
-            app.request(Method::PUT, &agents)
+            app.request(Method::PUT, agents)
                 .header("Content-Type", "application/json")
                 .body(edit(JANE_WHATSAPP, "x").to_string()),
         )
