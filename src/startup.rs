@@ -220,9 +220,9 @@ pub struct Application {
 
 /// The headers a browser may send, as preflight requests are told: Rocket.Chat's own list
 /// (`API_Enable_CORS`: `Origin, X-Requested-With, Content-Type, Accept, X-User-Id,
-/// X-Auth-Token, x-visitor-token, Authorization`), and the mock's `X-Mock-Session` and
-/// `Prefer`.
-const REQUEST_HEADERS: [&str; 10] = [
+/// X-Auth-Token, x-visitor-token, Authorization, MCP-Protocol-Version`), and the mock's
+/// `X-Mock-Session` and `Prefer`.
+const REQUEST_HEADERS: [&str; 11] = [
     "Origin",
     "X-Requested-With",
     "Content-Type",
@@ -231,6 +231,7 @@ const REQUEST_HEADERS: [&str; 10] = [
     "X-Auth-Token",
     "x-visitor-token",
     "Authorization",
+    "MCP-Protocol-Version",
     SESSION_HEADER,
     "Prefer",
 ];

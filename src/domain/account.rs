@@ -216,7 +216,16 @@ pub(crate) fn user_info(document: &Map<String, Value>, site_url: &str) -> Map<St
             site_url.trim_end_matches('/')
         )),
     );
-    let services = document.get("services").and_then(Value::as_object);
+    // The fixtures' plain `password` stands for `services.password.bcrypt`: such a user has
+    // services even before its first login writes `services.resume`.
+    let plain_password = document
+        .get("password")
+        .is_some_and(crate::validation::js::is_truthy);
+    let none = Map::new();
+    let services = document
+        .get("services")
+        .and_then(Value::as_object)
+        .or(plain_password.then_some(&none));
     let is_oauth =
         services.is_some_and(|s| s.keys().any(|k| !LOCAL_SERVICES.contains(&k.as_str())));
     info.insert("isOAuthUser".to_owned(), Value::Bool(is_oauth));

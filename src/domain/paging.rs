@@ -79,8 +79,12 @@ pub struct Sort(pub(crate) Vec<(String, Direction)>);
 impl Sort {
     /// The `sort` sent, or `default` (`[("name", true)]`: by name, ascending).
     pub fn parse(text: Option<&str>, default: &[(&str, bool)]) -> Result<Self, InvalidSort> {
-        match text.filter(|s| !s.is_empty()) {
-            Some(text) => parse_sort(text).map(Self),
+        let parsed = match text.filter(|s| !s.is_empty()) {
+            Some(text) => parse_sort(text)?,
+            None => None,
+        };
+        match parsed {
+            Some(fields) => Ok(Self(fields)),
             None => Ok(Self(
                 default
                     .iter()
@@ -126,10 +130,17 @@ impl Sort {
 /// `parseJsonQuery`: a JSON object whose every value is `1` or `-1`. Anything else is
 /// refused; where upstream would pass a number, boolean or array on to MongoDB (which then
 /// fails), the mock refuses it the same way.
-fn parse_sort(text: &str) -> Result<Vec<(String, Direction)>, InvalidSort> {
+fn parse_sort(text: &str) -> Result<Option<Vec<(String, Direction)>>, InvalidSort> {
     let invalid = || InvalidSort(text.to_owned());
-    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text) else {
-        return Err(invalid());
+    let fields = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(fields)) => fields,
+        // `Object.entries` of these is empty, so they pass; then `sort || default` takes
+        // the default for the falsy ones, and an empty sort (natural order) for `[]`.
+        Ok(Value::Bool(false)) => return Ok(None),
+        Ok(Value::Number(n)) if n.as_f64() == Some(0.0) => return Ok(None),
+        Ok(Value::String(s)) if s.is_empty() => return Ok(None),
+        Ok(Value::Array(items)) if items.is_empty() => return Ok(Some(Vec::new())),
+        _ => return Err(invalid()),
     };
     fields
         .into_iter()
@@ -138,7 +149,8 @@ fn parse_sort(text: &str) -> Result<Vec<(String, Direction)>, InvalidSort> {
             Some(-1.0) => Ok((field, Direction::Descending)),
             _ => Err(invalid()),
         })
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// The values a dotted path reaches, through arrays as MongoDB walks them.

@@ -230,8 +230,10 @@ async fn buffer_body(request: &mut ServiceRequest, limit: usize) -> RecordedBody
     RecordedBody::Complete(bytes)
 }
 
-/// Writes a route's [`ApiError`] in the body of the emulated Rocket.Chat version: the
-/// innermost layer, so that `Prefer`, the journal and the log see the final answer.
+/// Writes a route's [`ApiError`] in the body of the emulated Rocket.Chat version, and marks
+/// API answers uncacheable (`Cache-Control: no-store`, `Pragma: no-cache`, as Rocket.Chat's
+/// router does): the innermost layer, so that `Prefer`, the journal and the log see the
+/// final answer.
 pub(crate) async fn versioned(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -239,6 +241,7 @@ pub(crate) async fn versioned(
     let version = request
         .app_data::<web::Data<AppState>>()
         .map(|state| state.version);
+    let api = request.path().starts_with("/api/");
     let response = next.call(request).await?;
     let rendered = match (version, response.response().error()) {
         (Some(version), Some(error)) => error
@@ -246,10 +249,23 @@ pub(crate) async fn versioned(
             .map(|error| error.response(version)),
         _ => None,
     };
-    Ok(match rendered {
+    let mut response = match rendered {
         Some(answer) => response.into_response(answer),
         None => response.map_into_boxed_body(),
-    })
+    };
+    if api {
+        // Rocket.Chat's router marks every API answer uncacheable.
+        let headers = response.headers_mut();
+        headers.insert(
+            actix_web::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+        headers.insert(
+            actix_web::http::header::PRAGMA,
+            HeaderValue::from_static("no-cache"),
+        );
+    }
+    Ok(response)
 }
 
 /// One line per request: method, path, status, duration and session, plus what the mock

@@ -401,6 +401,19 @@ impl Store {
             .filter(|(k, _)| shown(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        // The fixtures' plain `password` stands for `services.password.bcrypt`.
+        if myself
+            && user
+                .get("password")
+                .is_some_and(crate::validation::js::is_truthy)
+        {
+            let services = info
+                .entry("services")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(services) = services {
+                services.insert("password".to_owned(), Value::Bool(true));
+            }
+        }
         if let Some(Value::Object(services)) = info.get_mut("services") {
             if services.contains_key("password") {
                 services.insert("password".to_owned(), Value::Bool(true));

@@ -185,9 +185,12 @@ async fn me_shows_the_profile_and_never_the_secrets() {
             "settings",
             "avatarUrl",
             "isOAuthUser",
+            "services",
             "success"
         ]
     );
+    // The fixture's plain password stands for a hash: the admin has one, before any login.
+    assert_eq!(me["services"], json!({ "password": { "exists": true } }));
     assert_eq!(me["email"], "admin@example.com");
     assert_eq!(me["avatarUrl"], format!("{}/avatar/admin", app.address));
     assert_eq!(me["settings"], json!({ "profile": {}, "preferences": {} }));

@@ -1041,3 +1041,51 @@ async fn an_agent_walks_the_page_of_a_contact_made_by_a_conversation() {
     );
     assert_eq!(page["card"]["name"], "Maria Agent");
 }
+
+/// `parseJsonQuery` lets `0`, `false` and `[]` through: the first two take the default
+/// order, the last none.
+#[tokio::test]
+async fn a_falsy_sort_is_the_default_one() {
+    let app = TestApp::spawn().await;
+    let zero = get(
+        &app,
+        &format!("{CUSTOM_FIELDS}?sort=0"),
+        CUSTOM_FIELDS,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(ids(&zero.body["customFields"])[0], "plan");
+    let natural = get(
+        &app,
+        &format!("{CUSTOM_FIELDS}?sort=[]"),
+        CUSTOM_FIELDS,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(ids(&natural.body["customFields"])[0], "cpf");
+    let null = get(
+        &app,
+        &format!("{CUSTOM_FIELDS}?sort=null"),
+        CUSTOM_FIELDS,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(null.body["errorType"], "error-invalid-sort");
+    // Every API answer is uncacheable, as Rocket.Chat's router marks them.
+    let response = app.get(CUSTOM_FIELDS).await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["pragma"], "no-cache");
+}
+
+#[tokio::test]
+async fn users_info_of_yourself_shows_your_password_before_any_login() {
+    let app = TestApp::spawn().await;
+    let me = get(
+        &app,
+        &format!("{USERS_INFO}?userId={}", ADMIN.id),
+        USERS_INFO,
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(me.body["user"]["services"], json!({ "password": true }));
+}
