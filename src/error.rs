@@ -259,6 +259,25 @@ impl From<LoginError> for ApiError {
     }
 }
 
+impl From<crate::store::RoomAccessError> for ApiError {
+    fn from(error: crate::store::RoomAccessError) -> Self {
+        Self::Business(error.to_string())
+    }
+}
+
+impl From<InvalidSort> for ApiError {
+    fn from(sort: InvalidSort) -> Self {
+        Self::InvalidSort(sort)
+    }
+}
+
+impl From<crate::domain::paging::NegativeOffset> for ApiError {
+    /// MongoDB's refusal is no Meteor error: the route answers its bare message.
+    fn from(offset: crate::domain::paging::NegativeOffset) -> Self {
+        Self::Business(offset.to_string())
+    }
+}
+
 impl From<SearchError> for ApiError {
     fn from(error: SearchError) -> Self {
         match error {

@@ -68,10 +68,8 @@ pub(crate) async fn custom_fields(
     let LegacyQuery {
         input, workspace, ..
     } = call;
-    let sort =
-        Sort::parse(input.sort.as_deref(), &[("label", true)]).map_err(ApiError::InvalidSort)?;
-    let page = Page::new(input.count.as_ref(), input.offset.as_ref())
-        .map_err(|e| ApiError::Business(e.to_string()))?;
+    let sort = Sort::parse(input.sort.as_deref(), &[("label", true)])?;
+    let page = Page::new(input.count.as_ref(), input.offset.as_ref())?;
     let listed =
         workspace.read(|store| store.custom_field_definitions(input.text.as_deref(), &sort, page));
     Ok(HttpResponse::Ok().json(json!({
@@ -176,17 +174,15 @@ pub(crate) async fn room_messages(
         caller,
         ..
     } = call;
-    let page = Page::new(input.count.as_ref(), input.offset.as_ref())
-        .map_err(|e| ApiError::Business(e.to_string()))?;
-    let sort =
-        Sort::parse(input.sort.as_deref(), &[("ts", false)]).map_err(ApiError::InvalidSort)?;
+    let page = Page::new(input.count.as_ref(), input.offset.as_ref())?;
+    let sort = Sort::parse(input.sort.as_deref(), &[("ts", false)])?;
     let listed = workspace.read(|store| {
         let may_see = |room: &serde_json::Map<String, serde_json::Value>| {
             store.may_see_livechat_room(&caller, room)
         };
         store.room_messages(&rid, input.search_term.as_deref(), &sort, page, may_see)
     });
-    let listed = listed.map_err(|e| ApiError::Business(e.to_string()))?;
+    let listed = listed?;
     Ok(HttpResponse::Ok().json(json!({
         "messages": listed.items,
         "offset": page.offset,
@@ -280,10 +276,8 @@ pub(crate) async fn omnichannel_users(
         caller,
         ..
     } = call;
-    let page = Page::new(input.count.as_ref(), input.offset.as_ref())
-        .map_err(|e| ApiError::Business(e.to_string()))?;
-    let sort =
-        Sort::parse(input.sort.as_deref(), &[("name", true)]).map_err(ApiError::InvalidSort)?;
+    let page = Page::new(input.count.as_ref(), input.offset.as_ref())?;
+    let sort = Sort::parse(input.sort.as_deref(), &[("name", true)])?;
     let may = |permissions: &[&str]| {
         workspace.read(|store| permissions.iter().any(|p| store.has_permission(&caller, p)))
     };

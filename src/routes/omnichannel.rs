@@ -402,10 +402,8 @@ pub(crate) async fn contacts_history(
         input, workspace, ..
     } = call;
     // Paging and sort are read before the contact is looked up.
-    let page = Page::new(input.count.as_ref(), input.offset.as_ref())
-        .map_err(|e| ApiError::Business(e.to_string()))?;
-    let sort = Sort::parse(input.sort.as_deref(), &[("closedAt", false)])
-        .map_err(ApiError::InvalidSort)?;
+    let page = Page::new(input.count.as_ref(), input.offset.as_ref())?;
+    let sort = Sort::parse(input.sort.as_deref(), &[("closedAt", false)])?;
     let listed = workspace.read(|store| {
         store.contact_history(&input.contact_id, input.source.as_deref(), &sort, page)
     })?;
