@@ -1056,14 +1056,24 @@ impl Store {
             .and_then(|s| s.get("ts"))
             .and_then(Value::as_str)
             .and_then(|ts| livechat::seconds_between(now, ts));
-        livechat::set_fields(room, vec![("closedAt".into(), json!(now))]);
+        // `closeRoomById`: one update, so new fields land in lexicographic order.
+        let mut metrics = room
+            .get("metrics")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         if let Some(duration) = livechat::seconds_between(now, &started) {
-            livechat::set_path(room, "metrics.chatDuration", json!(duration));
+            metrics.insert("chatDuration".into(), json!(duration));
         }
         if let Some(served) = served {
-            livechat::set_path(room, "metrics.serviceTimeDuration", json!(served));
+            metrics.insert("serviceTimeDuration".into(), json!(served));
         }
-        livechat::set_path(room, "v.status", json!("offline"));
+        let mut v = room
+            .get("v")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        v.insert("status".into(), json!("offline"));
         room.shift_remove("open");
         let closer = match kind {
             Closer::Visitor => "visitor",
@@ -1072,6 +1082,9 @@ impl Store {
         livechat::set_fields(
             room,
             vec![
+                ("closedAt".into(), json!(now)),
+                ("metrics".into(), Value::Object(metrics)),
+                ("v".into(), Value::Object(v)),
                 ("closer".into(), json!(closer)),
                 ("closedBy".into(), closed_by.clone()),
                 ("_updatedAt".into(), json!(now)),

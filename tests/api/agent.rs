@@ -180,8 +180,8 @@ async fn a_contacts_history_is_its_closed_rooms_newest_first() {
             "servedBy",
             "lastMessage",
             "closedAt",
-            "closer",
-            "closedBy"
+            "closedBy",
+            "closer"
         ]
     );
     assert_eq!(item["closer"], "visitor");
