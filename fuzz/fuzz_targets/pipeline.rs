@@ -23,7 +23,7 @@ use libfuzzer_sys::fuzz_target;
 use rocketchat_mock::config::Config;
 use rocketchat_mock::startup::{self, AppState};
 
-const ROUTES: [(Method, &str); 14] = [
+const ROUTES: [(Method, &str); 34] = [
     (Method::POST, "/api/v1/login"),
     (Method::POST, "/api/v1/logout"),
     (Method::GET, "/api/v1/me"),
@@ -38,6 +38,27 @@ const ROUTES: [(Method, &str); 14] = [
     (Method::PATCH, "/_mock/state"),
     (Method::GET, "/_mock/requests"),
     (Method::POST, "/api/v1/omnichannel/contacts.unknown"),
+    // The Livechat widget's routes (no login) and the contact center's.
+    (Method::POST, "/api/v1/livechat/visitor"),
+    (Method::GET, "/api/v1/livechat/visitor/jane-widget-token"),
+    (Method::DELETE, "/api/v1/livechat/visitor/ana-widget-token"),
+    (Method::POST, "/api/v1/livechat/custom.field"),
+    (Method::POST, "/api/v1/livechat/custom.fields"),
+    (Method::GET, "/api/v1/livechat/room"),
+    (Method::POST, "/api/v1/livechat/room.close"),
+    (Method::POST, "/api/v1/livechat/message"),
+    (Method::GET, "/api/v1/livechat/messages.history/Ty7HbWq2KcnA9pLx3"),
+    (Method::PUT, "/api/v1/livechat/message/Sd3Pq7MvXk2Nb8WcF"),
+    (Method::POST, "/api/v1/livechat/visitor.status"),
+    (Method::GET, "/api/v1/omnichannel/contacts.history"),
+    (Method::GET, "/api/v1/omnichannel/contacts.channels"),
+    (Method::POST, "/api/v1/omnichannel/contacts.block"),
+    (Method::GET, "/api/v1/livechat/custom-fields"),
+    (Method::GET, "/api/v1/livechat/users/agent"),
+    (Method::GET, "/api/v1/users.info"),
+    (Method::GET, "/api/v1/livechat/bC5x3zmBdgtmA4m3W/messages"),
+    (Method::GET, "/api/info"),
+    (Method::GET, "/api/v1/livechat/message/Sd3Pq7MvXk2Nb8WcF"),
 ];
 
 const CONTENT_TYPES: [Option<&str>; 7] = [
