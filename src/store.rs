@@ -353,13 +353,20 @@ impl Store {
         now: &str,
     ) -> Result<StoredContact, ContactError> {
         let id = body.contact_id.clone();
+        let before = self
+            .contacts
+            .enabled(&id)
+            .and_then(|c| c.document().get("name").cloned());
         let renamed = body.name.clone();
         let contact = self.change_contact(&id, |contact, workspace| {
             rules::update_contact(contact, body, workspace, now)
         })?;
-        if let Some(name) = renamed {
-            // `updateContact` renames the contact's rooms too.
-            self.rename_rooms_of_contact(&id, &name);
+        // `updateContact`: a name that changed renames the contact's rooms
+        // (`updateContactDataByContactId` writes nothing for an empty one).
+        if let Some(name) = renamed.filter(|n| !n.is_empty())
+            && before.as_ref().and_then(Value::as_str) != Some(name.as_str())
+        {
+            self.rename_rooms_of_contact(&id, &name, now);
         }
         Ok(contact)
     }

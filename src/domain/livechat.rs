@@ -196,18 +196,21 @@ pub fn guest_of(
     })
 }
 
-/// Livechat's `validateEmail` (`lib/Helper`): the address must look like one.
+/// Livechat's `validateEmail` (`lib/Helper`), which calls `lib/emailValidator.ts` in its
+/// `basic` style: the trimmed text must match `/^[^@]+@[^@]+\.[a-zA-Z]{2,}$/` — one `@`,
+/// something before it, and after it something, a dot and two or more ASCII letters.
 pub fn is_valid_email(email: &str) -> bool {
-    static PATTERN: std::sync::OnceLock<fancy_regex::Regex> = std::sync::OnceLock::new();
-    PATTERN
-        .get_or_init(|| {
-            fancy_regex::Regex::new(
-                r#"^(([^<>()\[\]\\.,;:\s@"]+(\.[^<>()\[\]\\.,;:\s@"]+)*)|(".+"))@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}])|(([a-zA-Z\-0-9]+\.)+[a-zA-Z]{2,}))$"#,
-            )
-            .expect("the e-mail pattern compiles")
-        })
-        .is_match(email)
-        .unwrap_or(false)
+    let Some((local, domain)) = email.trim().split_once('@') else {
+        return false;
+    };
+    let Some((host, top)) = domain.rsplit_once('.') else {
+        return false;
+    };
+    !local.is_empty()
+        && !host.is_empty()
+        && !domain.contains('@')
+        && top.len() >= 2
+        && top.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 /// Sets `fields` on `document` as a MongoDB `$set` does: a field it has keeps its place,
@@ -678,7 +681,15 @@ mod tests {
     #[test]
     fn emails_are_checked_as_livechat_does() {
         assert!(is_valid_email("ana@example.com"));
+        // The basic style accepts what is neither `@` nor a missing dot: spaces too.
+        assert!(is_valid_email("ana souza@mail.example.co"));
+        assert!(is_valid_email(" ana@x.io "));
         assert!(!is_valid_email("ana@example"));
+        assert!(!is_valid_email("ana@x.c"));
+        assert!(!is_valid_email("ana@x.c0m"));
+        assert!(!is_valid_email("@x.com"));
+        assert!(!is_valid_email("ana@.com"));
+        assert!(!is_valid_email("a@b@x.com"));
         assert!(!is_valid_email("not an address"));
     }
 }

@@ -910,7 +910,8 @@ pub(crate) async fn visitor_status(
     call: Widget<VisitorStatusBody>,
 ) -> Result<HttpResponse, ApiError> {
     let Widget { input, workspace } = call;
-    workspace.write(|store| store.set_visitor_status(&input.token, &input.status))?;
+    let now = workspace.now();
+    workspace.write(|store| store.set_visitor_status(&input.token, &input.status, &now))?;
     Ok(HttpResponse::Ok()
         .json(json!({ "token": input.token, "status": input.status, "success": true })))
 }

@@ -204,16 +204,22 @@ impl Store {
             .collect()
     }
 
-    /// `LivechatRooms.updateContactDataByContactId`: the contact's rooms take its new name.
-    pub(crate) fn rename_rooms_of_contact(&mut self, contact_id: &str, name: &str) {
+    /// `LivechatRooms.updateContactDataByContactId(contactId, {name})`: the contact's rooms
+    /// take its new name (`fname`), with `_updatedAt`.
+    pub(crate) fn rename_rooms_of_contact(&mut self, contact_id: &str, name: &str, now: &str) {
         let rooms: Vec<Map<String, Value>> = self
             .rooms
             .find(BY_CONTACT, contact_id)
             .map(Stored::document)
-            .filter(|r| r.get("fname").and_then(Value::as_str) != Some(name))
             .collect();
         for mut room in rooms {
-            room.insert("fname".into(), json!(name));
+            livechat::set_fields(
+                &mut room,
+                vec![
+                    ("fname".into(), json!(name)),
+                    ("_updatedAt".into(), json!(now)),
+                ],
+            );
             self.put_room(&room);
         }
     }
@@ -1413,11 +1419,15 @@ impl Store {
         &mut self,
         token: &str,
         status: &str,
+        now: &str,
     ) -> Result<(), LivechatError> {
         self.visitor_by_token(token)
             .ok_or(LivechatError::UnknownVisitor)?;
+        // `LivechatRooms.updateVisitorStatus`: the token's open rooms (BaseRaw adds
+        // `_updatedAt`).
         for mut room in self.rooms_of_token(token, true) {
             livechat::set_path(&mut room, "v.status", json!(status));
+            livechat::set_fields(&mut room, vec![("_updatedAt".into(), json!(now))]);
             self.put_room(&room);
         }
         Ok(())

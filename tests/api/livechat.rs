@@ -1383,3 +1383,49 @@ async fn a_visitors_status_shows_on_its_open_rooms() {
         .await;
     assert_eq!(anonymous.status, 401);
 }
+
+/// `updateContact` renames the rooms only when the name changed, and never to `""`.
+#[tokio::test]
+async fn an_unchanged_or_empty_contact_name_renames_no_room() {
+    let app = TestApp::spawn().await;
+    // The visitor's registration names its open room (`saveRoomInfo`); the known contact
+    // keeps its name.
+    register(&app, json!({ "token": JANE_WHATSAPP, "name": "Janie" })).await;
+    assert_eq!(
+        open_room(&app, JANE_WHATSAPP).await.body["room"]["fname"],
+        "Janie"
+    );
+    for name in ["Jane Doe", ""] {
+        let body = json!({ "contactId": JANE, "name": name });
+        assert_eq!(app.post_json(UPDATE, Some(ADMIN), &body).await.status, 200);
+        assert_eq!(
+            open_room(&app, JANE_WHATSAPP).await.body["room"]["fname"],
+            "Janie",
+            "{name:?}"
+        );
+    }
+    let body = json!({ "contactId": JANE, "name": "Jane D." });
+    app.post_json(UPDATE, Some(ADMIN), &body).await;
+    assert_eq!(
+        open_room(&app, JANE_WHATSAPP).await.body["room"]["fname"],
+        "Jane D."
+    );
+}
+
+/// `lib/emailValidator.ts`, basic style: `^[^@]+@[^@]+\.[a-zA-Z]{2,}$` on the trimmed text.
+#[tokio::test]
+async fn an_email_address_is_checked_as_livechat_checks_it() {
+    let app = TestApp::spawn().await;
+    let spaced = register(
+        &app,
+        json!({ "token": "t-mail", "email": "Ana Souza@Mail.Example.co" }),
+    )
+    .await;
+    assert_eq!(spaced.status, 200, "{}", spaced.body);
+    assert_eq!(
+        spaced.body["visitor"]["visitorEmails"][0]["address"],
+        "ana souza@mail.example.co"
+    );
+    let short = register(&app, json!({ "token": "t-mail-2", "email": "ana@x.c" })).await;
+    assert_eq!(short.error(), "Invalid email ana@x.c [error-invalid-email]");
+}
