@@ -465,16 +465,9 @@ pub(crate) async fn open_room(
         .map(str::to_owned);
     let source = livechat::room_source(from_widget(&request), host.as_deref());
     let now = workspace.now();
-    // An empty token is no visitor's.
-    let token = Some(input.token)
-        .filter(|t| !t.is_empty())
-        .unwrap_or_default();
     let opened = workspace.write(|store| {
-        if token.is_empty() {
-            return Err(LivechatError::InvalidToken);
-        }
         store.open_room(
-            &token,
+            &input.token,
             input.rid.as_deref(),
             input.agent_id.as_deref(),
             source,

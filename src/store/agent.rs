@@ -4,7 +4,8 @@
 use serde_json::{Map, Value};
 
 use super::Store;
-use super::fold::fold;
+use super::fold::Needle;
+use super::users::UserSlot;
 use crate::domain::paging::{Page, Sort};
 use crate::domain::rules::ContactError;
 use crate::store::Stored;
@@ -23,11 +24,17 @@ impl Listed {
     }
 }
 
+/// A list route's search text, folded once for the whole request; an empty text filters
+/// nothing, as upstream's `...(text && { ... })` guards do.
+fn needle(text: Option<&str>) -> Option<Needle> {
+    text.filter(|t| !t.is_empty()).map(Needle::new)
+}
+
 /// `new RegExp(escapeRegExp(text), 'i').test(value)`: a case-insensitive substring.
-fn contains(value: Option<&Value>, text: &str) -> bool {
+fn contains(value: Option<&Value>, needle: &Needle) -> bool {
     value
         .and_then(Value::as_str)
-        .is_some_and(|v| fold(v).contains(&fold(text)))
+        .is_some_and(|v| needle.matches(v))
 }
 
 impl Store {
@@ -38,13 +45,14 @@ impl Store {
         sort: &Sort,
         page: Page,
     ) -> Listed {
+        let text = needle(text);
         let documents: Vec<Map<String, Value>> = self
             .definitions
             .custom_fields
             .iter()
             .map(|(document, _)| document)
             .filter(|d| {
-                text.filter(|t| !t.is_empty())
+                text.as_ref()
                     .is_none_or(|t| contains(d.get("label"), t) || contains(d.get("_id"), t))
             })
             .cloned()
@@ -125,13 +133,14 @@ impl Store {
         if self.contacts.any(contact_id).is_none() {
             return Err(ContactError::NotFound);
         }
+        let source = needle(source);
         let rooms: Vec<Map<String, Value>> = self
             .rooms
             .find(super::livechat::BY_CONTACT, contact_id)
             .map(Stored::document)
             .filter(|room| room.contains_key("closedAt"))
             .filter(|room| {
-                source.filter(|s| !s.is_empty()).is_none_or(|wanted| {
+                source.as_ref().is_none_or(|wanted| {
                     let source = room.get("source");
                     contains(source.and_then(|s| s.get("type")), wanted)
                         || contains(source.and_then(|s| s.get("alias")), wanted)
@@ -197,6 +206,7 @@ impl Store {
         if !may_see(&room) {
             return Err(RoomAccessError::NotAllowed);
         }
+        let search_term = needle(search_term);
         let messages: Vec<Map<String, Value>> = self
             .messages
             .find(super::livechat::BY_ROOM, rid)
@@ -207,7 +217,7 @@ impl Store {
             })
             .filter(|m| {
                 search_term
-                    .filter(|t| !t.is_empty())
+                    .as_ref()
                     .is_none_or(|t| contains(m.get("msg"), t))
             })
             .collect();
@@ -274,45 +284,28 @@ impl Store {
     /// missing field `null`; the mock holds no departments).
     pub(crate) fn omnichannel_users(&self, filter: &UserFilter, sort: &Sort, page: Page) -> Listed {
         let agents = filter.role == crate::domain::workspace::LIVECHAT_AGENT;
+        let text = needle(filter.text.as_deref());
+        let exclude_id = filter.exclude_id.as_deref().filter(|id| !id.is_empty());
         let documents = self
             .users
             .starting_at(0)
-            .map(|(_, slot)| slot.document())
-            .filter(|user| {
-                let roles: Vec<&str> = user
-                    .get("roles")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                let text = filter.text.as_deref().filter(|t| !t.is_empty());
-                let emails = user.get("emails").and_then(Value::as_array);
-                let matches_text = text.is_none_or(|t| {
-                    contains(user.get("username"), t)
-                        || contains(user.get("name"), t)
-                        || emails
-                            .into_iter()
-                            .flatten()
-                            .any(|e| contains(e.get("address"), t))
+            .map(|(_, slot)| slot)
+            .filter(|slot| {
+                let user = slot.user();
+                let matches_text = text.as_ref().is_none_or(|t| {
+                    [user.username.as_deref(), user.name.as_deref()]
+                        .into_iter()
+                        .chain(user.emails.iter().map(|e| Some(e.address.as_str())))
+                        .any(|v| v.is_some_and(|v| t.matches(v)))
                 });
-                let status = user.get("status").and_then(Value::as_str);
-                let not_idle = roles.contains(&"bot") || status.is_some_and(|s| s != "offline");
-                roles.contains(&filter.role)
-                    && matches_text
-                    && (!agents
-                        || ((!filter.only_available
-                            || user.get("statusLivechat").and_then(Value::as_str)
-                                == Some("available"))
-                            && filter
-                                .exclude_id
-                                .as_deref()
-                                .filter(|id| !id.is_empty())
-                                .is_none_or(|id| {
-                                    user.get("_id").and_then(Value::as_str) != Some(id)
-                                })
-                            && (filter.show_idle || not_idle)))
+                // Only `findAgents` narrows further; `findManagers` takes just the text.
+                let agent_filters = !agents
+                    || ((!filter.only_available || slot.is_available_for_livechat())
+                        && exclude_id.is_none_or(|id| user.id != id)
+                        && (filter.show_idle || slot.is_connected()));
+                user.has_role(filter.role) && matches_text && agent_filters
             })
+            .map(UserSlot::document)
             .map(|user| {
                 let mut listed = Map::new();
                 for key in [
@@ -374,21 +367,24 @@ impl Store {
         if matches!(key, UserKey::Email | UserKey::ImportId) && !all_info {
             return None;
         }
-        let user = self
-            .users
-            .starting_at(0)
-            .map(|(_, slot)| slot.document())
-            .find(|d| match key {
-                UserKey::IdOrUsername => {
-                    text(d, "_id").as_deref() == Some(value)
-                        || text(d, "username").as_deref() == Some(value)
-                }
-                UserKey::Email => has_email(d, value),
-                UserKey::ImportId => has_import_id(d),
-                UserKey::FreeSwitchExtension => {
-                    text(d, "freeSwitchExtension").as_deref() == Some(value)
-                }
-            })?;
+        // The id and username are indexed; the rarer keys are looked for in loaded order.
+        let scan = |matches: &dyn Fn(&Map<String, Value>) -> bool| {
+            self.users
+                .starting_at(0)
+                .map(|(_, slot)| slot.document())
+                .find(|d| matches(d))
+        };
+        let user = match key {
+            UserKey::IdOrUsername => self
+                .users
+                .with_id_or_username(value)
+                .map(UserSlot::document),
+            UserKey::Email => scan(&|d| has_email(d, value)),
+            UserKey::ImportId => scan(&has_import_id),
+            UserKey::FreeSwitchExtension => {
+                scan(&|d| text(d, "freeSwitchExtension").as_deref() == Some(value))
+            }
+        }?;
         let shown = |key: &str| {
             key == "_id"
                 || DEFAULT_USER_FIELDS.contains(&key)

@@ -123,6 +123,11 @@ impl Needle {
         self.folded.len()
     }
 
+    /// Does `text` (unfolded) contain the pattern, case- and accent-insensitively?
+    pub(crate) fn matches(&self, text: &str) -> bool {
+        self.find(fold(text).as_bytes()).is_some()
+    }
+
     /// Where the folded pattern first occurs in `haystack` (folded text).
     pub(crate) fn find(&self, haystack: &[u8]) -> Option<usize> {
         self.finder.find(haystack)

@@ -376,7 +376,7 @@ impl Store {
                     .map(str::to_owned)
             })?;
         let slot = self.users.get(&manager)?;
-        if !self.is_online_agent(slot.document()) {
+        if !self.is_online_agent(slot) {
             return None;
         }
         let document = slot.document();
@@ -455,12 +455,8 @@ impl Store {
                 .iter()
                 .find(|f| f.definition.id == value.key)
                 .ok_or(LivechatError::InvalidCustomField)?;
-            if let Some(pattern) = field
-                .definition
-                .regexp
-                .as_deref()
-                .filter(|r| !r.is_empty())
-                .and(field.pattern.as_ref())
+            // `pattern` is the compiled `regexp`, `None` when there is none or it is empty.
+            if let Some(pattern) = &field.pattern
                 && !pattern.is_match(&value.value).unwrap_or(false)
             {
                 return Err(LivechatError::InvalidCustomFieldValue(value.key));
@@ -587,21 +583,14 @@ impl Store {
     /// `queryStatusAgentOnline`: an active `livechat-agent`, available for Livechat, whose
     /// status is not `offline` (bots always count), and not `away` when the workspace does
     /// not route to idle agents.
-    fn is_online_agent(&self, user: &Map<String, Value>) -> bool {
-        let roles: Vec<&str> = user
-            .get("roles")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let status = user.get("status").and_then(Value::as_str);
-        roles.contains(&LIVECHAT_AGENT)
-            && user.get("statusLivechat").and_then(Value::as_str) == Some("available")
-            && user.get("active") == Some(&Value::Bool(true))
-            && (roles.contains(&"bot") || status.is_some_and(|s| s != "offline"))
+    fn is_online_agent(&self, slot: &UserSlot) -> bool {
+        let user = slot.user();
+        user.has_role(LIVECHAT_AGENT)
+            && user.active
+            && slot.is_available_for_livechat()
+            && slot.is_connected()
             && (self.settings.is_on("Livechat_enabled_when_agent_idle")
-                || user.get("statusConnection").and_then(Value::as_str) != Some("away"))
+                || slot.text("statusConnection") != Some("away"))
     }
 
     /// `Users.getNextAgent` (Auto_Selection): the online agent with the fewest chats, ties
@@ -610,7 +599,7 @@ impl Store {
         self.users
             .starting_at(0)
             .map(|(_, slot)| slot)
-            .filter(|slot| self.is_online_agent(slot.document()))
+            .filter(|slot| self.is_online_agent(slot))
             .min_by(|a, b| {
                 let count = |s: &UserSlot| {
                     s.document()
@@ -640,6 +629,11 @@ impl Store {
         ids: &dyn NewIds,
         now: &str,
     ) -> Result<OpenedRoom, LivechatError> {
+        // `const guest = token && (await findGuest(token))`: an empty token is no visitor's,
+        // even one a fixture stored with `token: ""`.
+        if token.is_empty() {
+            return Err(LivechatError::InvalidToken);
+        }
         let visitor = self.visitor_or_invalid(token)?;
         if let Some(rid) = rid {
             let room = self
@@ -762,7 +756,7 @@ impl Store {
         self.put_message(&started);
         if self.settings.value("Livechat_Routing_Method") == json!("Auto_Selection") {
             let agent = agent
-                .filter(|a| self.is_online_agent(a.document()))
+                .filter(|a| self.is_online_agent(a))
                 .or_else(|| self.next_agent());
             if let Some(agent) = agent {
                 self.assign(&mut room, &agent, ids, now);
@@ -891,12 +885,8 @@ impl Store {
             .get("contactManager")
             .and_then(|m| m.get("username"))
             .and_then(Value::as_str)
-            .and_then(|username| {
-                self.users
-                    .starting_at(0)
-                    .find(|(_, s)| s.user().username.as_deref() == Some(username))
-                    .map(|(_, s)| s.user().id.clone())
-            });
+            .and_then(|username| self.users.with_username(username))
+            .map(|s| s.user().id.clone());
         if let Some(mut contact) = pre_registered {
             let id = contact["_id"].as_str().unwrap_or_default().to_owned();
             let mut fields: Vec<Field> = Vec::new();

@@ -27,6 +27,23 @@ impl UserSlot {
     pub(crate) fn user(&self) -> &User {
         &self.0.1
     }
+
+    /// A string field of the document the typed `User` does not carry (`status`,
+    /// `statusLivechat`, `statusConnection`).
+    pub(crate) fn text(&self, key: &str) -> Option<&str> {
+        self.document().get(key).and_then(Value::as_str)
+    }
+
+    /// `status: {$exists: true, $ne: 'offline'}`, or a bot (`roles: 'bot'`): the "not
+    /// idle" half of `queryStatusAgentOnline` and of `findAgents`' `showIdleAgents: false`.
+    pub(crate) fn is_connected(&self) -> bool {
+        self.user().has_role("bot") || self.text("status").is_some_and(|s| s != "offline")
+    }
+
+    /// `statusLivechat: 'available'`.
+    pub(crate) fn is_available_for_livechat(&self) -> bool {
+        self.text("statusLivechat") == Some("available")
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -115,6 +132,26 @@ impl Users {
             UserSelector::Email(address) => only(self.by_email.positions(address))
                 .or_else(|| only(self.by_lower_email.positions(&address.to_lowercase()))),
         }?;
+        self.slots.get(&position)
+    }
+
+    /// The first user (in loaded order) whose username is exactly `username`:
+    /// `Users.findOneByUsername`.
+    pub(crate) fn with_username(&self, username: &str) -> Option<&UserSlot> {
+        let position = self.by_username.positions(username).min()?;
+        self.slots.get(&position)
+    }
+
+    /// `Users.findOne({ $or: [{ _id: value }, { username: value }] })`: the first user in
+    /// loaded order matching either.
+    pub(crate) fn with_id_or_username(&self, value: &str) -> Option<&UserSlot> {
+        let position = self
+            .by_id
+            .get(value)
+            .copied()
+            .into_iter()
+            .chain(self.by_username.positions(value))
+            .min()?;
         self.slots.get(&position)
     }
 

@@ -720,6 +720,51 @@ async fn a_room_needs_an_online_agent_unless_the_workspace_accepts_chats_without
 }
 
 #[tokio::test]
+async fn a_bot_agent_is_always_online_and_an_away_one_only_while_idle_agents_take_chats() {
+    let maria = |extra: Value| {
+        let mut user = json!({ "_id": "9sLvmAcQk4EAGdi6e", "username": "maria.agent", "active": true, "roles": ["livechat-agent"], "statusLivechat": "available" });
+        user.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        user
+    };
+    let no_agent = json!({ "success": false, "error": "Sorry, no online agents [no-agent-online]", "errorType": "no-agent-online" });
+
+    let app = TestApp::spawn().await;
+    let offline = maria(json!({ "status": "offline" }));
+    app.patch_state(&json!({ "users": [offline] })).await;
+    assert_eq!(open_room(&app, ANA).await.body, no_agent);
+    let bot = maria(json!({ "status": "offline", "roles": ["livechat-agent", "bot"] }));
+    app.patch_state(&json!({ "users": [bot] })).await;
+    let served = open_room(&app, ANA).await;
+    assert_eq!(served.body["room"]["servedBy"]["username"], "maria.agent");
+
+    // `Livechat_enabled_when_agent_idle` is on by default: an away agent takes chats.
+    let app = TestApp::spawn().await;
+    let away = maria(json!({ "status": "online", "statusConnection": "away" }));
+    app.patch_state(&json!({ "users": [away.clone()] })).await;
+    let served = open_room(&app, ANA).await;
+    assert_eq!(served.body["room"]["servedBy"]["username"], "maria.agent");
+    let app = TestApp::spawn().await;
+    let idle_off = json!({ "_id": "Livechat_enabled_when_agent_idle", "value": false });
+    app.patch_state(&json!({ "users": [away], "settings": [idle_off] }))
+        .await;
+    assert_eq!(open_room(&app, ANA).await.body, no_agent);
+}
+
+#[tokio::test]
+async fn an_empty_token_opens_no_room_even_for_a_visitor_stored_with_one() {
+    let app = TestApp::spawn().await;
+    let blank = json!({ "_id": "blankTokenVisitor", "username": "guest-blank", "token": "", "status": "online" });
+    app.patch_state(&json!({ "visitors": [blank] })).await;
+    let refused = app.get_json(&format!("{ROOM}?token="), None).await;
+    assert_eq!(
+        refused.body,
+        json!({ "success": false, "error": "invalid-token" })
+    );
+}
+
+#[tokio::test]
 async fn a_disabled_omnichannel_or_a_blocked_channel_opens_no_room() {
     let app = TestApp::spawn().await;
     let off = json!({ "_id": "Livechat_enabled", "value": false });
