@@ -88,6 +88,16 @@ fn meteor_message(code: &str, reason: Option<&str>) -> String {
 }
 
 impl ApiError {
+    /// What an enterprise route answers on a community workspace: the license check's
+    /// `Meteor.Error('error-action-not-allowed', 'This is an enterprise feature')`.
+    pub(crate) fn enterprise_only() -> Self {
+        Self::Meteor {
+            code: "error-action-not-allowed",
+            reason: Some("This is an enterprise feature".to_owned()),
+            details: None,
+        }
+    }
+
     /// The JSON body the server of `version` sends, with keys in its order.
     pub fn body(&self, version: RocketChatVersion) -> Value {
         match self {

@@ -556,15 +556,7 @@ fn block_examples(version: RocketChatVersion) -> NamedExamples {
                     &ApiError::Business("error-contact-not-found".to_owned()),
                     version,
                 ),
-                error_example(
-                    "Community workspace",
-                    &ApiError::Meteor {
-                        code: "error-action-not-allowed",
-                        reason: Some("This is an enterprise feature".to_owned()),
-                        details: None,
-                    },
-                    version,
-                ),
+                error_example("Community workspace", &ApiError::enterprise_only(), version),
             ],
         ),
     ];
@@ -1101,8 +1093,8 @@ fn search_examples(store: &Store, version: RocketChatVersion) -> NamedExamples {
                 "Example 1",
                 json!({
                     "contacts": page.contacts,
-                    "count": search.count,
-                    "offset": search.offset,
+                    "count": search.page.count,
+                    "offset": search.page.offset,
                     "total": page.total,
                     "success": true
                 }),

@@ -16,6 +16,11 @@ pub(crate) fn schema_from(value: Value) -> RefOr<Schema> {
     RefOr::T(serde_json::from_value(value).expect("request schema is a valid OpenAPI schema"))
 }
 
+/// A query parameter of `kind` that may also be `null`, as an optional typings field is.
+fn nullable(kind: &str, description: &str) -> Value {
+    json!({ "type": [kind, "null"], "description": description })
+}
+
 fn unique_strings(nullable: bool) -> Value {
     let kind = if nullable {
         json!(["array", "null"])
@@ -259,7 +264,6 @@ pub const ROOM_QUERY: QuerySchema = QuerySchema {
 pub const HISTORY_QUERY: QuerySchema = QuerySchema {
     name: "LivechatMessagesHistoryQuery",
     schema: || {
-        let nullable = |kind: &str, description: &str| json!({ "type": [kind, "null"], "description": description });
         json!({
             "type": "object",
             "properties": {
@@ -282,7 +286,6 @@ pub const HISTORY_QUERY: QuerySchema = QuerySchema {
 pub const CUSTOM_FIELDS_QUERY: QuerySchema = QuerySchema {
     name: "LivechatCustomFieldsQuery",
     schema: || {
-        let nullable = |kind: &str, description: &str| json!({ "type": [kind, "null"], "description": description });
         json!({
             "type": "object",
             "properties": {
@@ -335,7 +338,6 @@ pub const CONTACT_CHANNELS_QUERY: QuerySchema = QuerySchema {
 pub const ROOM_MESSAGES_QUERY: QuerySchema = QuerySchema {
     name: "LivechatRoomMessagesQuery",
     schema: || {
-        let nullable = |kind: &str, description: &str| json!({ "type": [kind, "null"], "description": description });
         json!({
             "type": "object",
             "properties": {
@@ -354,7 +356,6 @@ pub const ROOM_MESSAGES_QUERY: QuerySchema = QuerySchema {
 pub const OMNICHANNEL_USERS_QUERY: QuerySchema = QuerySchema {
     name: "LivechatUsersQuery",
     schema: || {
-        let nullable = |kind: &str, description: &str| json!({ "type": [kind, "null"], "description": description });
         json!({
             "type": "object",
             "properties": {

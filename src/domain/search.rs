@@ -20,9 +20,8 @@ pub struct Search {
     /// was most of a text search's time on a small workspace.
     pattern: OnceLock<Option<fancy_regex::Regex>>,
     unknown: bool,
-    /// `count` as answered; `0` means no limit (`API_Allow_Infinite_Count` is on by default).
-    pub count: i64,
-    pub offset: i64,
+    /// `count` and `offset` as answered.
+    pub page: Page,
     sort: Sort,
 }
 
@@ -38,13 +37,12 @@ impl Search {
     pub fn new(query: SearchContactsQuery) -> Result<Self, SearchError> {
         // The sort is parsed first: a bad sort is refused before a bad offset.
         let sort = Sort::parse(query.sort.as_deref(), &[("name", true)])?;
-        let Page { count, offset } = Page::new(query.count.as_ref(), query.offset.as_ref())?;
+        let page = Page::new(query.count.as_ref(), query.offset.as_ref())?;
         Ok(Self {
             text: query.search_text.unwrap_or_default(),
             pattern: OnceLock::new(),
             unknown: query.unknown.unwrap_or(false),
-            count,
-            offset,
+            page,
             sort,
         })
     }
@@ -74,14 +72,6 @@ impl Search {
             .0
             .iter()
             .map(|(path, _)| path.split('.').next().unwrap_or(path))
-    }
-
-    /// The page: how many to skip, and how many to take at most.
-    pub(crate) fn page(&self) -> (usize, usize) {
-        (
-            usize::try_from(self.offset).unwrap_or(usize::MAX),
-            self.limit().unwrap_or(usize::MAX),
-        )
     }
 
     /// The query's filter (the reference the store's indexed search is tested against):
@@ -121,18 +111,6 @@ impl Search {
     pub fn compare(&self, a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
         self.sort.compare(a, b)
     }
-
-    /// MongoDB's `limit`: 0 is none, and a negative limit takes that many as well.
-    pub fn limit(&self) -> Option<usize> {
-        self.page_items().limit()
-    }
-
-    fn page_items(&self) -> Page {
-        Page {
-            count: self.count,
-            offset: self.offset,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -147,13 +125,13 @@ mod tests {
     #[test]
     fn pagination_follows_get_pagination_items() {
         let s = search(json!({})).unwrap();
-        assert_eq!((s.count, s.offset), (50, 0));
+        assert_eq!((s.page.count, s.page.offset), (50, 0));
         let s = search(json!({"count": 500, "offset": 2.7})).unwrap();
-        assert_eq!((s.count, s.offset), (100, 2));
+        assert_eq!((s.page.count, s.page.offset), (100, 2));
         let s = search(json!({"count": 0})).unwrap();
-        assert_eq!((s.count, s.limit()), (0, None));
+        assert_eq!((s.page.count, s.page.limit()), (0, None));
         let s = search(json!({"count": -3})).unwrap();
-        assert_eq!((s.count, s.limit()), (-3, Some(3)));
+        assert_eq!((s.page.count, s.page.limit()), (-3, Some(3)));
         assert_eq!(
             search(json!({"offset": -1})).unwrap_err(),
             SearchError::Offset(NegativeOffset(-1))

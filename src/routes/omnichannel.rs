@@ -147,8 +147,8 @@ pub(crate) async fn contacts_search(
     };
     Ok(HttpResponse::Ok().json(json!({
         "contacts": page.contacts,
-        "count": search.count,
-        "offset": search.offset,
+        "count": search.page.count,
+        "offset": search.page.offset,
         "total": page.total,
         "success": true,
     })))

@@ -246,11 +246,7 @@ impl FromRequest for Licensed {
             .app_data::<web::Data<AppState>>()
             .is_some_and(|state| state.edition == crate::config::Edition::Community);
         std::future::ready(if community {
-            Err(ApiError::Meteor {
-                code: "error-action-not-allowed",
-                reason: Some("This is an enterprise feature".to_owned()),
-                details: None,
-            })
+            Err(ApiError::enterprise_only())
         } else {
             Ok(Self)
         })

@@ -469,7 +469,7 @@ impl Contacts {
     /// other order parses the matching documents and sorts them as the reference does.
     pub(crate) fn search(&self, search: &Search) -> (Vec<StoredContact>, usize) {
         let text = search.text();
-        let (offset, limit) = search.page();
+        let (offset, limit) = search.page.bounds();
         let index = &self.by_name[usize::from(search.unknown())];
         let positions: Vec<u64>;
         let total;

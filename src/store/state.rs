@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Store;
 use super::fixtures::Collection;
+use super::table::{Keys, Table};
 
 /// About how much each chunk holds.
 const CHUNK: usize = 64 << 10;
@@ -81,7 +82,7 @@ impl StateWriter {
         mut written: bool,
     ) -> Option<u64> {
         let store = &self.store;
-        let documents: Box<dyn Iterator<Item = (u64, &dyn ErasedJson)> + '_> = match collection {
+        let documents: Documents<'_> = match collection {
             Collection::Users => Box::new(
                 store
                     .users
@@ -109,24 +110,9 @@ impl StateWriter {
                     .iter()
                     .map(|(document, _)| (0, document as &dyn ErasedJson)),
             ),
-            Collection::Visitors => Box::new(
-                store
-                    .visitors
-                    .starting_at(position)
-                    .map(|(p, d)| (p, d as &dyn ErasedJson)),
-            ),
-            Collection::Rooms => Box::new(
-                store
-                    .rooms
-                    .starting_at(position)
-                    .map(|(p, d)| (p, d as &dyn ErasedJson)),
-            ),
-            Collection::Messages => Box::new(
-                store
-                    .messages
-                    .starting_at(position)
-                    .map(|(p, d)| (p, d as &dyn ErasedJson)),
-            ),
+            Collection::Visitors => resumed(&store.visitors, position),
+            Collection::Rooms => resumed(&store.rooms, position),
+            Collection::Messages => resumed(&store.messages, position),
             Collection::Settings => Box::new(
                 store
                     .settings
@@ -151,6 +137,18 @@ impl StateWriter {
         }
         None
     }
+}
+
+/// A collection's documents with their positions, whatever their type.
+type Documents<'a> = Box<dyn Iterator<Item = (u64, &'a dyn ErasedJson)> + 'a>;
+
+/// A Livechat table's documents from `position` on.
+fn resumed<K: Keys>(table: &Table<K>, position: u64) -> Documents<'_> {
+    Box::new(
+        table
+            .starting_at(position)
+            .map(|(p, d)| (p, d as &dyn ErasedJson)),
+    )
 }
 
 fn open(out: &mut Vec<u8>, collection: Collection) -> Cursor {

@@ -120,7 +120,7 @@ fn reference(documents: &[Map<String, Value>], search: &Search) -> (Vec<String>,
         .filter(|(_, d)| search.matches(d))
         .collect();
     matched.sort_by(|(pa, a), (pb, b)| search.compare(a, b).then(pa.cmp(pb)));
-    let (offset, limit) = search.page();
+    let (offset, limit) = search.page.bounds();
     let page = matched
         .iter()
         .skip(offset)
