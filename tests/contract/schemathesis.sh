@@ -28,15 +28,23 @@ PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 LOG=target/schemathesis-server.log
 # Generated X-Mock-Session names open a session each: more than the default 100 would be
 # answered 503 (documented, but a server error to the not_a_server_error check).
-RUST_LOG=warn target/debug/rocketchat-mock --host 127.0.0.1 --port "$PORT" --workers 2 \
+# Where cargo put the binary: `target/`, unless CARGO_TARGET_DIR says otherwise.
+BINARY="${CARGO_TARGET_DIR:-target}/debug/rocketchat-mock"
+RUST_LOG=warn "$BINARY" --host 127.0.0.1 --port "$PORT" --workers 2 \
   --max-sessions 100000 >"$LOG" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 export ROCKETCHAT_MOCK_URL="http://127.0.0.1:$PORT"
+up=false
 for _ in $(seq 100); do
-  curl -fsS "$ROCKETCHAT_MOCK_URL/_mock/health" >/dev/null 2>&1 && break
+  curl -fsS "$ROCKETCHAT_MOCK_URL/_mock/health" >/dev/null 2>&1 && up=true && break
   sleep 0.1
 done
+if [ "$up" != true ]; then
+  echo "the mock did not answer /_mock/health within 10 s; its log ($LOG):" >&2
+  cat "$LOG" >&2
+  exit 1
+fi
 
 # The admin of the built-in fixtures; tests/contract/hooks.py resets the state after a
 # logout or a state replacement, so these keep working.

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --bin rocketchat-mock
-exec python3 tests/soak/soak.py --binary target/release/rocketchat-mock "$@"
+exec python3 tests/soak/soak.py --binary "${CARGO_TARGET_DIR:-target}/release/rocketchat-mock" "$@"
