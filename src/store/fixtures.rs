@@ -130,6 +130,10 @@ pub enum FixtureError {
         file: String,
         source: std::io::Error,
     },
+    #[error("{file}: is {kind}, not a regular file; fixtures are JSON files")]
+    NotAFile { file: String, kind: &'static str },
+    #[error("{file}: is a symbolic link to {target}, which does not exist")]
+    DanglingLink { file: String, target: String },
     #[error("{dir} is not a readable folder: {source}")]
     Folder { dir: String, source: std::io::Error },
     #[error("{file}: not valid JSON: {source}")]
@@ -203,16 +207,12 @@ impl Fixtures {
         let mut missing = Vec::new();
         let documents = read_documents(Collection::file_name, |collection| {
             let path = dir.join(collection.file_name());
-            match std::fs::File::open(&path) {
-                Ok(file) => Ok(Some(Text::File { path, file })),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match open_fixture(&path)? {
+                Some(file) => Ok(Some(Text::File { path, file })),
+                None => {
                     missing.push(collection);
                     Ok(None)
                 }
-                Err(source) => Err(FixtureError::Read {
-                    file: path.display().to_string(),
-                    source,
-                }),
             }
         })?;
         Ok(Self {
@@ -248,6 +248,8 @@ pub fn patch_documents(body: &[u8]) -> Result<Documents, StateError> {
 /// every collection, so that a forgotten key cannot silently empty one (and log every user
 /// out); a patch names the ones it changes.
 fn read_state(body: &[u8], complete: bool) -> Result<Documents, StateError> {
+    // A byte-order mark is skipped, as in fixture files.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let Ok(text) = std::str::from_utf8(body) else {
         // Let the JSON parser say where the text stops being UTF-8.
         return Err(StateError::NotJson(
@@ -398,11 +400,96 @@ enum Text<'a> {
     Memory(&'a str),
 }
 
-/// The whole file, for the one reading that says exactly what is wrong with it.
+/// A fixture file opened for reading, past its byte-order mark if it has one; `None` when
+/// there is no such file. Anything but a regular file (or a link to one) is refused before
+/// it is opened: a FIFO would block start-up until something writes to it, and a device
+/// such as `/dev/zero` would be read until memory runs out. A link to nothing is refused
+/// too: it is a mistake, not an absent collection.
+fn open_fixture(path: &Path) -> Result<Option<std::fs::File>, FixtureError> {
+    let file = path.display().to_string();
+    let read_error = |source| FixtureError::Read {
+        file: file.clone(),
+        source,
+    };
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(read_error(source)),
+        Ok(_) => {}
+    }
+    let metadata = match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let target = std::fs::read_link(path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "?".to_owned());
+            return Err(FixtureError::DanglingLink { file, target });
+        }
+        Err(source) => return Err(read_error(source)),
+        Ok(metadata) => metadata,
+    };
+    if !metadata.is_file() {
+        return Err(FixtureError::NotAFile {
+            file,
+            kind: file_kind(&metadata.file_type()),
+        });
+    }
+    let mut handle = std::fs::File::open(path).map_err(read_error)?;
+    skip_byte_order_mark(&mut handle).map_err(read_error)?;
+    Ok(Some(handle))
+}
+
+/// Positions `file` at its start, past a UTF-8 byte-order mark (Windows editors write one),
+/// which is skipped as Node's `require()` of a JSON file and most JSON tools skip it; JSON
+/// itself has no place for it.
+fn skip_byte_order_mark(file: &mut std::fs::File) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.rewind()?;
+    let mut start = [0_u8; 3];
+    let mut read = 0;
+    while read < start.len() {
+        match file.read(&mut start[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    let skip = if start[..read] == [0xEF, 0xBB, 0xBF] {
+        3
+    } else {
+        0
+    };
+    file.seek(SeekFrom::Start(skip))?;
+    Ok(())
+}
+
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The whole file (from where [`open_fixture`] left it, past any byte-order mark), for the
+/// one reading that says exactly what is wrong with it.
 fn whole(path: &Path, mut file: std::fs::File) -> Result<String, FixtureError> {
-    use std::io::{Read, Seek};
+    use std::io::Read;
     let mut text = String::new();
-    file.rewind()
+    skip_byte_order_mark(&mut file)
         .and_then(|_| file.read_to_string(&mut text))
         .map_err(|source| FixtureError::Read {
             file: path.display().to_string(),
