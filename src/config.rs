@@ -11,7 +11,9 @@ use clap::{Parser, ValueEnum};
 #[derive(Debug, Clone, Parser)]
 #[command(name = "rocketchat-mock", version, about, long_about = None)]
 pub struct Config {
-    /// Address to listen on. Use 0.0.0.0 to accept connections from other machines.
+    /// Address to listen on. Use 0.0.0.0 to accept connections from other machines; then
+    /// guard the control API with `--control-token` (or `--no-control`): the mock warns at
+    /// start-up when it is reachable from the network unguarded.
     #[arg(long, env = "ROCKETCHAT_MOCK_HOST", default_value = "127.0.0.1")]
     pub host: String,
 
@@ -62,6 +64,44 @@ pub struct Config {
     #[arg(long, env = "ROCKETCHAT_MOCK_JOURNAL_SIZE", default_value_t = 1000)]
     pub journal_size: usize,
 
+    /// Memory all sessions' journals hold together, at most (bodies, headers and a small
+    /// overhead per entry): the oldest entry of any session is dropped first. 0 keeps none.
+    #[arg(long, env = "ROCKETCHAT_MOCK_JOURNAL_BYTES", default_value = "64MiB", value_parser = parse_size)]
+    pub journal_bytes: usize,
+
+    /// Bytes of each request and response body the journal keeps; a longer one is cut and
+    /// marked (`bodyTruncated`, `responseTruncated`: its whole length).
+    #[arg(long, env = "ROCKETCHAT_MOCK_JOURNAL_BODY_LIMIT", default_value = "64KiB", value_parser = parse_size)]
+    pub journal_body_limit: usize,
+
+    /// How long a request's body may take to arrive after its headers; a slower one is
+    /// answered 408 and its connection closed. E.g. 15s, 2m.
+    #[arg(long, env = "ROCKETCHAT_MOCK_BODY_TIMEOUT", default_value = "15s", value_parser = parse_timeout)]
+    pub body_timeout: Duration,
+
+    /// A secret that every `/_mock/` request must carry as `Authorization: Bearer <token>`
+    /// (Swagger UI: Authorize, `controlToken`); `/_mock/health` stays open. With it, the
+    /// control API also answers under any `Host`.
+    #[arg(
+        long,
+        env = "ROCKETCHAT_MOCK_CONTROL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub control_token: Option<String>,
+
+    /// Host names (as in the `Host` header, without port) the control API answers besides
+    /// loopback names and the `--host` address, e.g. `rocketchat-mock` for a compose
+    /// service; `*` for any. Guards against DNS rebinding: a web page that makes its own
+    /// name point to 127.0.0.1 still sends its own name.
+    #[arg(
+        long = "allow-host",
+        env = "ROCKETCHAT_MOCK_ALLOW_HOST",
+        value_delimiter = ',',
+        value_name = "HOST"
+    )]
+    pub allow_hosts: Vec<String>,
+
     /// Most `X-Mock-Session` sessions alive at once. A request that would open one more is
     /// answered 503 until one ends (`DELETE /_mock/sessions/{name}`) or expires.
     #[arg(long, env = "ROCKETCHAT_MOCK_MAX_SESSIONS", default_value_t = 100)]
@@ -87,13 +127,16 @@ pub struct Config {
     pub seed: Option<u64>,
 
     /// Origins allowed to call the mock from a browser, e.g. `http://localhost:5173`
-    /// (repeat the flag, or separate with commas). Without it any origin is allowed: the
-    /// request's origin is echoed and credentials are allowed.
+    /// (repeat the flag, or separate with commas). Without it any origin may call the
+    /// Rocket.Chat routes: the request's origin is echoed and credentials are allowed. The
+    /// control API (`/_mock/`) answers only pages of this machine (loopback origins, or the
+    /// mock's own) and these origins; others are refused 403.
     #[arg(long = "cors-origin", env = "ROCKETCHAT_MOCK_CORS_ORIGIN", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
 
-    /// Reload the fixtures folder when one of its files changes. The shared state resets and
-    /// every session is discarded; a broken file is reported and the old state kept.
+    /// Reload the fixtures folder when one of its files changes: every session (the shared
+    /// one and each `X-Mock-Session`) resets to the new files. A broken file, or one that
+    /// vanished, is reported (`/_mock/health`) and the old state kept.
     #[arg(long, env = "ROCKETCHAT_MOCK_WATCH", requires = "fixtures")]
     pub watch: bool,
 
@@ -187,6 +230,17 @@ impl Delay {
     }
 }
 
+/// A positive duration: a zero timeout would refuse every body.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => Err("the timeout must be longer than 0, e.g. 15s".to_owned()),
+        Err(e) => Err(format!(
+            "{text:?} is not a duration ({e}); write e.g. 15s or 2m"
+        )),
+    }
+}
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
@@ -213,6 +267,13 @@ fn parse_origin(text: &str) -> Result<String, String> {
 }
 
 impl Config {
+    /// Whether the mock listens beyond loopback with the control API open to whoever
+    /// reaches it: worth a warning at start-up.
+    pub fn control_exposed(&self) -> bool {
+        let host = self.host.trim().to_ascii_lowercase();
+        !self.no_control && self.control_token.is_none() && !crate::mock::guard::is_loopback(&host)
+    }
+
     /// The configuration tests use: built-in fixtures on a free port of the loopback address.
     pub fn for_tests() -> Self {
         Self::parse_from(["rocketchat-mock", "--port", "0", "--workers", "1"])

@@ -67,6 +67,16 @@ pub enum ApiError {
     /// A request to the `/_mock/` control API that cannot be carried out.
     #[error("{0}")]
     Control(String),
+    /// The control API refused a request from a page or host it does not serve (see
+    /// `docs/SECURITY.md`): the message says which and how to allow it.
+    #[error("{0}")]
+    ControlRefused(String),
+    /// `--control-token` is set and the request did not carry it.
+    #[error("{0}")]
+    ControlToken(String),
+    /// The request body did not arrive within `--body-timeout`.
+    #[error("the request body did not arrive within {0} (--body-timeout)")]
+    BodyTimeout(String),
     /// Every `X-Mock-Session` slot is taken.
     #[error("{0}")]
     SessionsExhausted(String),
@@ -173,6 +183,9 @@ impl ApiError {
             | Self::PayloadTooLarge { .. }
             | Self::NotFound(_)
             | Self::Control(_)
+            | Self::ControlRefused(_)
+            | Self::ControlToken(_)
+            | Self::BodyTimeout(_)
             | Self::SessionsExhausted(_)
             | Self::ShuttingDown
             | Self::Internal(_) => json!({ "success": false, "error": self.to_string() }),
@@ -200,6 +213,9 @@ impl ApiError {
             | Self::Meteor { .. }
             | Self::InvalidPreference(_)
             | Self::Control(_) => StatusCode::BAD_REQUEST,
+            Self::ControlToken(_) => StatusCode::UNAUTHORIZED,
+            Self::ControlRefused(_) => StatusCode::FORBIDDEN,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::SessionsExhausted(_) | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
@@ -208,7 +224,21 @@ impl ApiError {
     }
 
     pub fn response(&self, version: RocketChatVersion) -> HttpResponse {
-        HttpResponse::build(self.status()).json(self.body(version))
+        let mut response = HttpResponse::build(self.status());
+        match self {
+            // The body was not read to its end: the connection cannot carry another request.
+            Self::BodyTimeout(_) => {
+                response.force_close();
+            }
+            Self::ControlToken(_) => {
+                response.insert_header((
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"rocketchat-mock control API\"",
+                ));
+            }
+            _ => {}
+        }
+        response.json(self.body(version))
     }
 }
 

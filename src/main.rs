@@ -67,6 +67,12 @@ async fn main() -> ExitCode {
         origin.source,
         config.rocketchat_version.name(),
     );
+    if config.control_exposed() {
+        tracing::warn!(
+            "listening on {} with the control API unguarded: anyone who reaches this address (and names it in --allow-host) can read the journal and replace the state; set --control-token, or --no-control",
+            config.host
+        );
+    }
     match app.run().await {
         Ok(()) => {
             tracing::info!("rocketchat-mock stopped");

@@ -6,9 +6,12 @@ pub mod journal;
 pub mod sessions;
 
 pub(crate) mod catalogue;
+pub(crate) mod deadline;
 pub(crate) mod fault;
+pub(crate) mod guard;
 pub(crate) mod layer;
 pub(crate) mod prefer;
+pub(crate) mod redact;
 pub(crate) mod watch;
 
 /// The header that picks an isolated session of state.

@@ -11,7 +11,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::openapi::example::Example;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
@@ -96,6 +98,7 @@ pub fn document(version: RocketChatVersion, control: bool) -> Document {
         let mut control = ControlDoc::openapi();
         StateExamples.modify(&mut control);
         SessionResponses.modify(&mut control);
+        ControlSecurity.modify(&mut control);
         document.merge(control);
     }
     document
@@ -395,8 +398,52 @@ impl Modify for SecuritySchemes {
                 "The `userId` of the authenticated user (default fixtures: `rbAXPnMktTFbNpwtJ`).",
             ),
         );
+        components.add_security_scheme(
+            CONTROL_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The mock's `--control-token`, when it runs with one: every `/_mock/` operation but `health` then needs it. Without the flag, leave it empty.",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
+
+/// The control operations (but `health`) take the `--control-token`.
+struct ControlSecurity;
+
+impl Modify for ControlSecurity {
+    fn modify(&self, openapi: &mut Document) {
+        // Optional in the document (`{}` or the token), since it depends on the flag.
+        let optional_token = vec![
+            SecurityRequirement::default(),
+            SecurityRequirement::new(CONTROL_TOKEN, Vec::<String>::new()),
+        ];
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !control::is_control_path(path) || path == "/_mock/health" {
+                continue;
+            }
+            for operation in [
+                item.get.as_mut(),
+                item.put.as_mut(),
+                item.post.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation.security = Some(optional_token.clone());
+            }
+        }
+    }
+}
+
+/// The security scheme of `--control-token`.
+const CONTROL_TOKEN: &str = "controlToken";
 
 /// Adds the documented request and response examples (the 401 and 403 bodies of the
 /// emulated version), and the form encoding of the bodies.

@@ -22,11 +22,13 @@ use crate::error::ApiError;
 use crate::mock::SESSION_HEADER;
 use crate::mock::catalogue::Catalogue;
 use crate::mock::fault::{Connection, Fault};
+use crate::mock::guard::ControlGuard;
+use crate::mock::journal::JournalLimits;
 use crate::mock::layer;
 use crate::mock::sessions::{Limits, Sessions};
 use crate::mock::watch::{self, FixturesStatus, SharedStatus};
 use crate::openapi;
-use crate::routes::{self, docs};
+use crate::routes::{self, control, docs};
 use crate::store::fixtures::{FixtureError, Fixtures, Origin};
 use crate::store::iso_millis;
 use crate::validation::{Coercion, RequestSchema, SchemaError};
@@ -173,6 +175,10 @@ pub struct AppState {
     pub(crate) chaos: Chaos,
     pub(crate) ids: Ids,
     pub(crate) fixtures_status: SharedStatus,
+    /// Who may use the control API.
+    pub(crate) guard: ControlGuard,
+    /// `--body-timeout`.
+    pub(crate) body_timeout: Duration,
 }
 
 impl AppState {
@@ -252,8 +258,7 @@ impl Application {
             .port();
 
         let app_state = state.clone();
-        let cors_origins = config.cors_origins.clone();
-        let mut server = HttpServer::new(move || app(app_state.clone(), cors_origins.clone()))
+        let mut server = HttpServer::new(move || app(app_state.clone()))
             .on_connect(Connection::attach)
             .shutdown_timeout(config.shutdown_timeout.as_secs())
             .listen(listener)
@@ -286,8 +291,28 @@ impl Application {
         &self.origin
     }
 
-    /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    /// Serves until the process is stopped. SIGINT, SIGTERM and SIGHUP stop it gracefully:
+    /// no new connections, and requests in flight get `--shutdown-timeout` to finish. (A
+    /// terminal that closes sends SIGHUP; killing the process there would cut answers
+    /// short.)
     pub async fn run(self) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            let handle = self.server.handle();
+            // `tokio::spawn`: the tests run the server on a plain Tokio runtime.
+            tokio::spawn(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                match signal(SignalKind::hangup()) {
+                    Ok(mut hangup) => {
+                        if hangup.recv().await.is_some() {
+                            tracing::info!("SIGHUP received, stopping gracefully");
+                            handle.stop(true).await;
+                        }
+                    }
+                    Err(error) => tracing::warn!("SIGHUP will not stop gracefully: {error}"),
+                }
+            });
+        }
         self.server.await
     }
 }
@@ -307,7 +332,11 @@ pub fn build_state(config: &Config) -> Result<(web::Data<AppState>, Origin), Sta
         Limits {
             max_sessions: config.max_sessions,
             idle: config.session_idle,
-            journal_size: config.journal_size,
+            journal: JournalLimits {
+                entries: config.journal_size,
+                bytes: config.journal_bytes,
+                body_bytes: config.journal_body_limit,
+            },
         },
     ));
     let fixtures_status = Arc::new(Mutex::new(FixturesStatus {
@@ -316,7 +345,12 @@ pub fn build_state(config: &Config) -> Result<(web::Data<AppState>, Origin), Sta
         ..FixturesStatus::default()
     }));
     if let (true, Some(dir)) = (config.watch, &config.fixtures) {
-        watch::spawn(dir.clone(), sessions.clone(), fixtures_status.clone())?;
+        watch::spawn(
+            dir.clone(),
+            origin.missing.clone(),
+            sessions.clone(),
+            fixtures_status.clone(),
+        )?;
     }
     let state = web::Data::new(AppState {
         sessions,
@@ -330,6 +364,8 @@ pub fn build_state(config: &Config) -> Result<(web::Data<AppState>, Origin), Sta
         chaos: Chaos::new(config),
         ids: Ids::new(config.seed),
         fixtures_status,
+        guard: ControlGuard::new(config),
+        body_timeout: config.body_timeout,
     });
     release_freed_memory();
     Ok((state, origin))
@@ -351,7 +387,6 @@ fn release_freed_memory() {
 /// harness (the fuzz targets, `actix_web::test`) can call without a socket.
 pub fn app(
     state: web::Data<AppState>,
-    cors_origins: Vec<String>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -362,6 +397,7 @@ pub fn app(
     >,
 > {
     let control = state.control;
+    let cors = cors(state.clone());
     let mut app = App::new()
         .app_data(state)
         .into_utoipa_app()
@@ -376,14 +412,30 @@ pub fn app(
         .default_service(web::to(routes::not_found))
         .wrap(from_fn(layer::versioned))
         .wrap(from_fn(layer::mock_layer))
-        .wrap(cors(&cors_origins))
+        .wrap(cors)
         .wrap(from_fn(layer::access_log))
 }
 
-/// Any origin by default (echoed, with credentials), or only `origins`. A request from
-/// another origin is served without CORS headers, so the browser withholds the answer.
-fn cors(origins: &[String]) -> Cors {
-    let mut cors = Cors::default()
+/// Rocket.Chat routes: any origin by default (echoed, with credentials), or only
+/// `--cors-origin`'s. The control API: only the origins its guard allows (this machine's
+/// pages and `--cors-origin`'s). A request from another origin is served without CORS
+/// headers, so the browser withholds the answer; the guard refuses it besides.
+fn cors(state: web::Data<AppState>) -> Cors {
+    Cors::default()
+        .allowed_origin_fn(move |origin, head| {
+            let Ok(origin) = origin.to_str() else {
+                return false;
+            };
+            let path = head.uri.path();
+            if state.control && control::is_control_path(&requoted(path)) {
+                let host = head
+                    .headers
+                    .get(actix_web::http::header::HOST)
+                    .and_then(|v| v.to_str().ok());
+                return state.guard.allows_origin(origin, host);
+            }
+            state.guard.allows_api_origin(origin)
+        })
         // Rocket.Chat's: `GET, POST, PUT, DELETE, HEAD, PATCH`.
         .allowed_methods([
             Method::GET,
@@ -397,12 +449,13 @@ fn cors(origins: &[String]) -> Cors {
         .expose_headers(["Preference-Applied"])
         .supports_credentials()
         .block_on_origin_mismatch(false)
-        .max_age(600);
-    if origins.is_empty() {
-        cors = cors.allow_any_origin();
-    }
-    for origin in origins {
-        cors = cors.allowed_origin(origin);
-    }
-    cors
+        .max_age(600)
+}
+
+/// A path as the router reads it (see `mock::layer`), for the CORS layer, which runs before
+/// routing.
+fn requoted(path: &str) -> String {
+    actix_web::dev::Url::new(path.parse().unwrap_or_default())
+        .path()
+        .to_owned()
 }

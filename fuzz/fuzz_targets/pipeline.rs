@@ -146,7 +146,7 @@ thread_local! {
     // destroyed at exit trips actix-http's own thread-local pools.
     static HARNESS: &'static (SystemRunner, Call) = Box::leak(Box::new({
         let system = System::new();
-        let service = Rc::new(system.block_on(test::init_service(startup::app(state(), Vec::new()))));
+        let service = Rc::new(system.block_on(test::init_service(startup::app(state()))));
         let call: Call = Box::new(move |request| {
             let service = service.clone();
             Box::pin(async move {

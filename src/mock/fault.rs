@@ -57,7 +57,7 @@ impl Fault {
                     && let Some(connection) = connection
                 {
                     // With a zero linger time, closing the socket sends RST instead of FIN.
-                    if let Err(error) = connection.0.set_linger(Some(Duration::ZERO)) {
+                    if let Err(error) = connection.reset_on_close() {
                         tracing::warn!("cannot arrange a connection reset: {error}");
                     }
                 }
@@ -71,21 +71,37 @@ impl Fault {
     }
 }
 
-/// A handle on a client's TCP connection (a duplicate of its socket), kept in the
-/// connection's data so that a fault can reset it.
-pub(crate) struct Connection(socket2::Socket);
+/// A client's TCP connection, by its file descriptor, kept in the connection's data so that
+/// a fault can reset it. Not a duplicate of the socket (`dup`): that would hold a second
+/// descriptor per connection, and halve how many clients the process can serve before
+/// `ulimit -n` locks everyone out.
+pub(crate) struct Connection(#[cfg(unix)] std::os::fd::RawFd);
 
 impl Connection {
     /// For `HttpServer::on_connect`.
     pub(crate) fn attach(io: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
-        let Some(stream) = io.downcast_ref::<actix_web::rt::net::TcpStream>() else {
-            return;
-        };
-        match socket2::SockRef::from(stream).try_clone() {
-            Ok(socket) => {
-                data.insert(Connection(socket));
-            }
-            Err(error) => tracing::warn!("connection-reset faults unavailable: {error}"),
+        #[cfg(unix)]
+        if let Some(stream) = io.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            use std::os::fd::AsRawFd;
+            data.insert(Connection(stream.as_raw_fd()));
         }
+    }
+
+    /// Makes the connection's close send RST instead of FIN.
+    fn reset_on_close(&self) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            // SAFETY: the descriptor is the socket of the connection this request is being
+            // served on. The connection's data (this value) lives in that connection's
+            // dispatcher, which owns the socket and closes it only when it is dropped, and
+            // a request's handler runs inside the dispatcher: while it runs, the
+            // descriptor is open and is this socket.
+            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.0) };
+            socket2::SockRef::from(&fd).set_linger(Some(Duration::ZERO))
+        }
+        #[cfg(not(unix))]
+        Err(std::io::Error::other(
+            "connection resets need a Unix socket",
+        ))
     }
 }

@@ -3,22 +3,23 @@
 //! and journals the request with its answer. One access-log line per request is written by
 //! [`access_log`], outside CORS so that preflights are logged too.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue, UPGRADE};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpResponse};
 use futures_util::StreamExt;
 
 use super::SESSION_HEADER;
+use super::deadline;
 use super::fault::{Connection, Fault};
 use super::journal::{Recorded, RecordedBody, millis};
 use super::prefer::Preference;
-use super::sessions::{Session, SessionError};
+use super::sessions::{InUse, SessionError};
 use crate::error::ApiError;
 use crate::routes::body::declared_length;
 use crate::routes::control;
@@ -70,36 +71,63 @@ pub(crate) async fn mock_layer(
         .app_data::<web::Data<AppState>>()
         .expect("the application state is registered")
         .clone();
-    let area = Area::of(request.path(), state.control);
+    // The path as the router matches it: percent-encoded characters other than `/`, `%`
+    // and `+` decoded, so that `contacts%2Eget` and `/%5f%6dock/state` are decided on as the
+    // routes they reach.
+    let path = request.match_info().as_str().to_owned();
+    let area = Area::of(&path, state.control);
     if area == Area::Docs {
         return Ok(next.call(request).await?.map_into_boxed_body());
     }
-    let session = match session_of(&request, &state) {
-        Ok(session) => session,
+    if area == Area::Control
+        && let Err(refused) = state.guard.check(request.head(), &path)
+    {
+        tracing::warn!(path = %path, "control request refused: {refused}");
+        return Ok(request.into_response(refused.response(state.version)));
+    }
+    // Held until the answer is made: the session cannot expire (and lose this request's
+    // write) while the request works on it.
+    let in_use = match session_of(&request, &state) {
+        Ok(in_use) => in_use,
         Err(error) => {
             let response = error.response(state.version);
             return Ok(request.into_response(response));
         }
     };
+    let session = in_use.session().clone();
     request.extensions_mut().insert(session.clone());
+    let payload = request.take_payload();
+    request.set_payload(deadline::bounded(payload, state.body_timeout));
     if area == Area::Control {
-        return Ok(next.call(request).await?.map_into_boxed_body());
+        let response = next.call(request).await?.map_into_boxed_body();
+        drop(in_use);
+        return Ok(response);
     }
     // `--journal-size 0`: nothing to record, so no body or response is copied.
     if !session.journal().is_recording() {
-        return answer(request, next, &state).await;
+        let response = match endless(&request) {
+            Some(refusal) => Ok(request.into_response(refusal.response(state.version))),
+            None => answer(request, next, &state).await,
+        };
+        drop(in_use);
+        return response;
     }
 
     let started = Instant::now();
     let id = session.journal().next_id();
     let arrived = jiff::Timestamp::now();
-    let body = buffer_body(&mut request, state.body_limit).await;
+    let refusal = endless(&request);
+    let body = match refusal {
+        // Its "body" is the rest of the connection: never waited for.
+        Some(_) => RecordedBody::Complete(Bytes::new()),
+        None => buffer_body(&mut request, state.body_limit).await,
+    };
     let mut entry = Recorded {
         id,
         arrived,
         session: session.name().map(str::to_owned),
         method: request.method().clone(),
-        path: request.path().to_owned(),
+        path: path.clone(),
         query: request.query_string().to_owned(),
         headers: request
             .headers()
@@ -113,7 +141,14 @@ pub(crate) async fn mock_layer(
         forced: None,
     };
 
-    let response = answer(request, next, &state).await?;
+    let response = match (refusal, &entry.body) {
+        (Some(refusal), _) => request.into_response(refusal.response(state.version)),
+        (None, RecordedBody::TimedOut) => {
+            let late = crate::routes::body::late(request.request());
+            request.into_response(late.response(state.version))
+        }
+        (None, _) => answer(request, next, &state).await?,
+    };
     let applied = response.response().extensions().get::<Applied>().cloned();
     let drops_connection = applied
         .as_ref()
@@ -135,11 +170,29 @@ pub(crate) async fn mock_layer(
     };
     entry.duration = started.elapsed();
     session.journal().record(entry);
+    drop(in_use);
     Ok(response)
 }
 
-/// The session named by `X-Mock-Session`, or the default one.
-fn session_of(request: &ServiceRequest, state: &AppState) -> Result<Arc<Session>, ApiError> {
+/// A request whose body is the rest of the connection, which no route reads to its end: a
+/// WebSocket upgrade (Rocket.Chat's clients open `/websocket` for the realtime API) or
+/// `CONNECT`. Answered at once in the `notFound` shape, and the connection closed.
+fn endless(request: &ServiceRequest) -> Option<ApiError> {
+    let upgrade = request.headers().get(UPGRADE);
+    if request.method() != Method::CONNECT && upgrade.is_none() {
+        return None;
+    }
+    let what = match upgrade {
+        Some(protocol) => format!("Upgrade: {}", String::from_utf8_lossy(protocol.as_bytes())),
+        None => "CONNECT".to_owned(),
+    };
+    Some(ApiError::NotFound(format!(
+        "{what} is not served: rocketchat-mock has no realtime API (DDP over WebSocket); use the REST routes"
+    )))
+}
+
+/// The session named by `X-Mock-Session`, or the default one, marked in use.
+fn session_of(request: &ServiceRequest, state: &AppState) -> Result<InUse, ApiError> {
     let name = match request.headers().get(SESSION_HEADER) {
         None => None,
         Some(value) => Some(value.to_str().map_err(|_| {
@@ -157,7 +210,10 @@ async fn answer(
     state: &AppState,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let method = request.method().to_string();
-    let Some(operation) = state.catalogue.operation(&method, request.path()) else {
+    let Some(operation) = state
+        .catalogue
+        .operation(&method, request.match_info().as_str())
+    else {
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
     let preference = match Preference::parse(request.headers()) {
@@ -213,11 +269,17 @@ async fn buffer_body(request: &mut ServiceRequest, limit: usize) -> RecordedBody
         return RecordedBody::OverLimit(limit);
     }
     let mut payload = request.take_payload();
+    // Grown as the bytes arrive, not sized from `Content-Length`: a client may announce a
+    // megabyte and send one byte, on as many connections as it likes.
     let mut bytes = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
-            request.set_payload(payload);
-            return RecordedBody::Broken;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(error) if deadline::is_timeout(&error) => return RecordedBody::TimedOut,
+            Err(_) => {
+                request.set_payload(payload);
+                return RecordedBody::Broken;
+            }
         };
         if bytes.len() + chunk.len() > limit {
             request.extensions_mut().insert(BodyOverLimit);
@@ -241,7 +303,7 @@ pub(crate) async fn versioned(
     let version = request
         .app_data::<web::Data<AppState>>()
         .map(|state| state.version);
-    let api = request.path().starts_with("/api/");
+    let api = request.match_info().as_str().starts_with("/api/");
     let response = next.call(request).await?;
     let rendered = match (version, response.response().error()) {
         (Some(version), Some(error)) => error

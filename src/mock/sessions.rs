@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::journal::Journal;
+use super::journal::{Journal, JournalLimits, Journals};
 use crate::store::Store;
 use crate::store::fixtures::{self, Fixtures, StateError};
 
@@ -27,9 +27,12 @@ pub struct Session {
     /// store's top (a few pointers; the store is persistent) and changes its own.
     store: RwLock<Arc<Store>>,
     journal: Journal,
-    /// Milliseconds since the registry's epoch.
+    /// Milliseconds since the registry's epoch: when a request last started or ended.
     last_used: AtomicU64,
     requests: AtomicU64,
+    /// Requests in flight. A session in use never expires: a write answered 200 must not
+    /// land in a session already replaced by a fresh one.
+    in_use: AtomicU64,
 }
 
 impl Session {
@@ -124,7 +127,7 @@ pub struct SessionSummary {
 pub struct Limits {
     pub max_sessions: usize,
     pub idle: Duration,
-    pub journal_size: usize,
+    pub journal: JournalLimits,
 }
 
 /// Every session, and the fixtures new ones are made from.
@@ -137,6 +140,7 @@ pub struct Sessions {
     /// Serialises opening sessions, so that the limit holds under concurrent first uses.
     opening: Mutex<()>,
     limits: Limits,
+    journals: Arc<Journals>,
     epoch: Instant,
 }
 
@@ -144,24 +148,37 @@ impl Sessions {
     pub fn new(fixtures: Fixtures, limits: Limits) -> Self {
         let fixtures = Arc::new(fixtures.store);
         let epoch = Instant::now();
+        let journals = Journals::new(limits.journal);
         Self {
-            default: Arc::new(Self::open(None, &fixtures, &limits, 0)),
+            default: Arc::new(Self::open(None, &fixtures, &journals, 0)),
             fixtures: RwLock::new(fixtures),
             named: DashMap::new(),
             opening: Mutex::new(()),
             limits,
+            journals,
             epoch,
         }
     }
 
-    fn open(name: Option<String>, fixtures: &Arc<Store>, limits: &Limits, now: u64) -> Session {
+    fn open(
+        name: Option<String>,
+        fixtures: &Arc<Store>,
+        journals: &Arc<Journals>,
+        now: u64,
+    ) -> Session {
         Session {
             name,
             store: RwLock::new(fixtures.clone()),
-            journal: Journal::new(limits.journal_size),
+            journal: journals.open(),
             last_used: AtomicU64::new(now),
             requests: AtomicU64::new(0),
+            in_use: AtomicU64::new(0),
         }
+    }
+
+    /// Every session's journal together: its use, for `GET /_mock/health`.
+    pub fn journals(&self) -> &Journals {
+        &self.journals
     }
 
     fn now(&self) -> u64 {
@@ -169,6 +186,9 @@ impl Sessions {
     }
 
     fn is_expired(&self, session: &Session, now: u64) -> bool {
+        if session.in_use.load(Ordering::Acquire) > 0 {
+            return false;
+        }
         let idle = now.saturating_sub(session.last_used.load(Ordering::Relaxed));
         idle > self.limits.idle.as_millis() as u64
     }
@@ -182,12 +202,12 @@ impl Sessions {
     }
 
     /// The session a request names (`None`: the default one), opened from the fixtures on
-    /// first use or after it expired. Counts as a use of the session.
-    pub fn resolve(&self, name: Option<&str>) -> Result<Arc<Session>, SessionError> {
+    /// first use or after it expired, and marked in use until the returned guard is
+    /// dropped: it cannot expire while a request works on it.
+    pub fn resolve(&self, name: Option<&str>) -> Result<InUse, SessionError> {
         let now = self.now();
         let Some(name) = name else {
-            self.default.touch(now);
-            return Ok(self.default.clone());
+            return Ok(InUse::enter(&self.default, now, self.epoch));
         };
         if name.is_empty()
             || name.len() > MAX_NAME_LENGTH
@@ -195,11 +215,13 @@ impl Sessions {
         {
             return Err(SessionError::InvalidName(name.to_owned()));
         }
-        if let Some(session) = self.named.get(name).map(|s| s.clone())
+        // Entered while the map's shard is read-locked: the expiry sweep below takes the
+        // write lock, so it sees the session either unused and idle or in use, never a
+        // session picked but not yet marked.
+        if let Some(session) = self.named.get(name)
             && !self.is_expired(&session, now)
         {
-            session.touch(now);
-            return Ok(session);
+            return Ok(InUse::enter(&session, now, self.epoch));
         }
         let _opening = self.opening.lock().unwrap_or_else(PoisonError::into_inner);
         // Expired sessions make room (and the one asked for, if it expired, starts afresh);
@@ -213,9 +235,8 @@ impl Sessions {
             keep
         });
         retire(expired);
-        if let Some(session) = self.named.get(name).map(|s| s.clone()) {
-            session.touch(now);
-            return Ok(session);
+        if let Some(session) = self.named.get(name) {
+            return Ok(InUse::enter(&session, now, self.epoch));
         }
         if self.named.len() >= self.limits.max_sessions {
             return Err(SessionError::Exhausted {
@@ -228,13 +249,13 @@ impl Sessions {
         let session = Arc::new(Self::open(
             Some(name.to_owned()),
             &fixtures,
-            &self.limits,
+            &self.journals,
             now,
         ));
-        session.touch(now);
-        self.named.insert(name.to_owned(), session.clone());
+        let in_use = InUse::enter(&session, now, self.epoch);
+        self.named.insert(name.to_owned(), session);
         tracing::debug!(session = name, "mock session opened");
-        Ok(session)
+        Ok(in_use)
     }
 
     /// The state every session starts from.
@@ -250,8 +271,9 @@ impl Sessions {
         session.replace_store(self.fixtures());
     }
 
-    /// New fixtures (from `--watch`): the default state resets and named sessions are
-    /// discarded, so that every session's next request starts from the new files.
+    /// New fixtures (from `--watch`): every session, the default and the named ones, resets
+    /// to the new files. The sessions themselves (and their journals) stay: discarding one
+    /// with a request in flight would lose that request's write after it was answered.
     pub fn reload(&self, fixtures: Fixtures) {
         let fixtures = Arc::new(fixtures.store);
         let old = std::mem::replace(
@@ -261,10 +283,11 @@ impl Sessions {
                 .unwrap_or_else(PoisonError::into_inner),
             fixtures.clone(),
         );
-        self.default.replace_store(fixtures);
-        let named: Vec<Arc<Session>> = self.named.iter().map(|s| s.value().clone()).collect();
-        self.named.clear();
-        retire((old, named));
+        self.default.replace_store(fixtures.clone());
+        for session in self.named.iter() {
+            session.replace_store(fixtures.clone());
+        }
+        retire(old);
     }
 
     /// Replaces `session`'s whole state with a `/_mock/state` object; nothing changes when
@@ -318,10 +341,36 @@ impl Sessions {
     }
 }
 
-impl Session {
-    fn touch(&self, now: u64) {
-        self.last_used.fetch_max(now, Ordering::Relaxed);
-        self.requests.fetch_add(1, Ordering::Relaxed);
+/// A session marked in use by a request; the mark (and a last use, now) goes when it is
+/// dropped, after the answer was written.
+pub struct InUse {
+    session: Arc<Session>,
+    epoch: Instant,
+}
+
+impl InUse {
+    fn enter(session: &Arc<Session>, now: u64, epoch: Instant) -> Self {
+        session.in_use.fetch_add(1, Ordering::AcqRel);
+        session.last_used.fetch_max(now, Ordering::Relaxed);
+        session.requests.fetch_add(1, Ordering::Relaxed);
+        Self {
+            session: session.clone(),
+            epoch,
+        }
+    }
+
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+}
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        // The idle time counts from the end of the last request, not its start: a slow
+        // request (`Prefer: delay=…`) does not leave its session about to expire.
+        let now = self.epoch.elapsed().as_millis() as u64;
+        self.session.last_used.fetch_max(now, Ordering::Relaxed);
+        self.session.in_use.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -32,9 +32,12 @@ pub struct FixturesStatus {
 
 pub(crate) type SharedStatus = Arc<Mutex<FixturesStatus>>;
 
-/// Watches `dir` on a thread of its own for as long as the process runs.
+/// Watches `dir` on a thread of its own for as long as the process runs. `missing` are the
+/// collections whose file was absent at start-up (empty collections); any other file that
+/// vanishes later is a reload error, not an emptied collection.
 pub(crate) fn spawn(
     dir: PathBuf,
+    missing: Vec<Collection>,
     sessions: Arc<Sessions>,
     status: SharedStatus,
 ) -> notify::Result<()> {
@@ -46,6 +49,7 @@ pub(crate) fn spawn(
         .spawn(move || {
             // The watcher stops when dropped: it lives as long as this thread.
             let _watcher = watcher;
+            let mut missing = missing;
             while let Ok(event) = changes.recv() {
                 if !concerns_fixtures(&event) {
                     continue;
@@ -57,7 +61,7 @@ pub(crate) fn spawn(
                         Err(RecvTimeoutError::Disconnected) => return,
                     }
                 }
-                reload(&dir, &sessions, &status);
+                reload(&dir, &mut missing, &sessions, &status);
             }
         })
         .map_err(notify::Error::io)?;
@@ -77,28 +81,53 @@ fn concerns_fixtures(event: &notify::Result<notify::Event>) -> bool {
     })
 }
 
-fn reload(dir: &Path, sessions: &Sessions, status: &Mutex<FixturesStatus>) {
+/// Reloads the folder into every session, or reports why not and keeps the state served.
+/// `missing` (the collections whose file is absent, as they were last loaded) is updated on
+/// success.
+fn reload(
+    dir: &Path,
+    missing: &mut Vec<Collection>,
+    sessions: &Sessions,
+    status: &Mutex<FixturesStatus>,
+) {
     let mut status = status.lock().unwrap_or_else(PoisonError::into_inner);
-    match Fixtures::from_dir(dir) {
-        Ok(fixtures) => {
-            for missing in &fixtures.origin.missing {
-                tracing::warn!(
-                    "{} is gone: that collection is now empty",
-                    missing.file_name()
-                );
+    let loaded = Fixtures::from_dir(dir)
+        .map_err(|e| e.to_string())
+        .and_then(|fixtures| {
+            // A file that was there and is gone is more likely a mistake, or a save caught
+            // halfway, than a wish to empty the collection (which `[]` says).
+            let vanished: Vec<&str> = fixtures
+                .origin
+                .missing
+                .iter()
+                .filter(|collection| !missing.contains(collection))
+                .map(|collection| collection.file_name())
+                .collect();
+            if vanished.is_empty() {
+                Ok(fixtures)
+            } else {
+                Err(format!(
+                    "{} vanished from {}; restore it, or write [] to it to empty the collection",
+                    vanished.join(", "),
+                    dir.display()
+                ))
             }
+        });
+    match loaded {
+        Ok(fixtures) => {
+            missing.clone_from(&fixtures.origin.missing);
             sessions.reload(fixtures);
             status.loaded_at = crate::store::iso_millis(jiff::Timestamp::now());
             status.reloads += 1;
             status.reload_error = None;
             tracing::info!(
-                "fixtures reloaded from {}: state reset, sessions discarded",
+                "fixtures reloaded from {}: every session reset to them",
                 dir.display()
             );
         }
         Err(error) => {
             tracing::error!("fixtures not reloaded, the previous state is kept: {error}");
-            status.reload_error = Some(error.to_string());
+            status.reload_error = Some(error);
         }
     }
 }

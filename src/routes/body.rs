@@ -18,7 +18,18 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::mock::deadline;
 use crate::mock::layer::BodyOverLimit;
+use crate::startup::AppState;
+
+/// The 408 of a body that did not arrive within `--body-timeout`.
+pub(crate) fn late(request: &HttpRequest) -> ApiError {
+    let timeout = request
+        .app_data::<web::Data<AppState>>()
+        .map(|state| humantime::format_duration(state.body_timeout).to_string())
+        .unwrap_or_default();
+    ApiError::BodyTimeout(timeout)
+}
 
 pub(super) async fn read(
     request: &HttpRequest,
@@ -54,9 +65,15 @@ pub(super) async fn read_bytes(
     // several times on the request worker, while that worker's other connections waited.
     let mut bytes = web::BytesMut::with_capacity(declared.unwrap_or(0));
     while let Some(chunk) = payload.next().await {
-        // A broken or aborted upload: nothing usable arrived.
-        let chunk = chunk
-            .map_err(|e| ApiError::InvalidParams(format!("request body could not be read: {e}")))?;
+        // A late body (`--body-timeout`), or a broken or aborted upload: nothing usable
+        // arrived.
+        let chunk = chunk.map_err(|e| {
+            if deadline::is_timeout(&e) {
+                late(request)
+            } else {
+                ApiError::InvalidParams(format!("request body could not be read: {e}"))
+            }
+        })?;
         if bytes.len() + chunk.len() > limit {
             return Err(too_large);
         }

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::body;
 use crate::error::ApiError;
-use crate::mock::journal::{JournalFilter, JournalPage};
+use crate::mock::journal::{JournalFilter, JournalPage, JournalUse};
 use crate::mock::sessions::{Session, SessionSummary, Sessions};
 use crate::mock::watch::FixturesStatus;
 use crate::startup::AppState;
@@ -57,6 +57,8 @@ pub struct Health {
     /// Named sessions alive.
     pub sessions: usize,
     pub fixtures: FixturesStatus,
+    /// The journal's memory, all sessions together, and its bounds.
+    pub journal: JournalUse,
 }
 
 /// The outcome of a state change in one session.
@@ -166,6 +168,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         rocketchat_version: state.version.name().to_owned(),
         sessions: state.sessions.open_sessions(),
         fixtures: state.fixtures_status(),
+        journal: state.sessions.journals().usage(),
     })
 }
 

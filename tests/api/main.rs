@@ -14,6 +14,7 @@ mod livechat;
 mod openapi;
 mod pipeline;
 mod process;
+mod safety;
 mod sessions;
 mod update;
 mod versions;

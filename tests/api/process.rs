@@ -172,3 +172,121 @@ fn bad_flags_are_explained_and_help_names_every_variable() {
         assert!(help.contains(variable), "--help does not name {variable}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_drains_like_sigterm() {
+    let mut child = Running(
+        Command::new(BINARY)
+            .args(["--port", "0", "--log-format", "json"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = log_lines(child.0.stdout.take().unwrap());
+    let started = next_matching(&lines, |l| l["port"].is_u64());
+    let address = format!("http://127.0.0.1:{}", started["port"]);
+    let slow = tokio::spawn(
+        reqwest::Client::new()
+            .post(format!("{address}{UPDATE}"))
+            .header("Prefer", "delay=800, code=200")
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = Command::new("kill")
+        .args(["-HUP", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let answered = slow
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
+    assert_eq!(answered.status(), 200);
+    let status = tokio::task::spawn_blocking(move || child.0.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{status}");
+}
+
+#[test]
+fn fixture_paths_that_are_not_regular_files_are_refused_naming_them() {
+    let fifo = fixture_dir("fifo", &[]);
+    std::fs::remove_file(fifo.join("contacts.json")).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(fifo.join("contacts.json"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let device = fixture_dir("device", &[]);
+    std::fs::remove_file(device.join("contacts.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", device.join("contacts.json")).unwrap();
+    let dangling = fixture_dir("dangling", &[]);
+    std::fs::remove_file(dangling.join("contacts.json")).unwrap();
+    std::os::unix::fs::symlink(
+        dangling.join("nowhere.json"),
+        dangling.join("contacts.json"),
+    )
+    .unwrap();
+    for (dir, problem) in [
+        (&fifo, "is a FIFO (named pipe), not a regular file"),
+        (&device, "is a character device, not a regular file"),
+        (&dangling, "nowhere.json, which does not exist"),
+    ] {
+        let output = finished(Command::new(BINARY).args([
+            "--port",
+            "0",
+            "--fixtures",
+            dir.to_str().unwrap(),
+        ]));
+        assert_eq!(output.status.code(), Some(1), "{dir:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("contacts.json: ") && stderr.contains(problem),
+            "{dir:?}: {stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_fixture_file_with_a_byte_order_mark_loads() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/contacts.json"),
+    )
+    .unwrap();
+    let app =
+        TestApp::spawn_with_fixtures("bom", &[("contacts.json", &format!("\u{feff}{text}"))]).await;
+    let reply = app
+        .get_json(&format!("{GET}?contactId={JOHN}"), Some(ADMIN))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[test]
+fn listening_beyond_loopback_with_an_open_control_api_is_warned_about() {
+    let run = |extra: &[&str]| {
+        let mut child = Running(
+            Command::new(BINARY)
+                .args(["--host", "0.0.0.0", "--port", "0", "--log-format", "json"])
+                .args(extra)
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let lines = log_lines(child.0.stdout.take().unwrap());
+        next_matching(&lines, |l| l["port"].is_u64());
+        let mut warned = false;
+        while let Ok(line) = lines.recv_timeout(Duration::from_millis(500)) {
+            warned |= line["level"] == "WARN"
+                && line["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("control API unguarded"));
+        }
+        warned
+    };
+    assert!(run(&[]));
+    assert!(!run(&["--control-token", "t"]));
+    assert!(!run(&["--no-control"]));
+}

@@ -79,3 +79,34 @@ fn watch_needs_a_fixtures_folder() {
         .unwrap_err();
     assert!(error.to_string().contains("--fixtures <DIR>"), "{error}");
 }
+
+#[tokio::test]
+async fn a_fixture_file_that_vanishes_is_a_reload_error_and_sessions_keep_their_writes() {
+    let dir = fixture_dir("watch-vanish", &[]);
+    let app = TestApp::spawn_with_args(&["--fixtures", dir.to_str().unwrap(), "--watch"]).await;
+    let session = app.in_session("kept");
+    let reply = session
+        .update(ADMIN, json!({"contactId": JANE, "name": "Session change"}))
+        .await;
+    assert_eq!(reply.status, 200);
+
+    std::fs::remove_file(dir.join("contacts.json")).unwrap();
+    eventually(|| async {
+        app.health().await.body["fixtures"]
+            .get("reloadError")
+            .is_some()
+    })
+    .await;
+    let health = app.health().await.body;
+    assert!(
+        health["fixtures"]["reloadError"]
+            .as_str()
+            .unwrap()
+            .contains("contacts.json vanished"),
+        "{health}"
+    );
+    // Nothing was emptied, and the session's write stands.
+    assert_eq!(app.contact(JOHN).await["name"], "John");
+    assert_eq!(session.contact(JANE).await["name"], "Session change");
+    assert_eq!(health["sessions"], 1);
+}
