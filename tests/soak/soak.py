@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Soak test of rocketchat-mock: minutes of mixed traffic from many connections on loopback,
-including slow clients and clients that disconnect mid-request.
+including slow clients, clients that disconnect mid-request, clients whose body never
+arrives (answered 408 at --body-timeout) and WebSocket upgrades (answered 404 at once).
 
 Passes when no request is answered 5xx (or with something that is not HTTP), the server's
 memory stays flat once warm, and afterwards it still answers a normal request normally.
@@ -112,6 +113,7 @@ class Soak:
         self.statuses = Counter()
         self.unexpected = []
         self.kinds = Counter()
+        self.stall_seconds = []
 
     async def keep_alive_client(self, rng):
         """Many requests on one connection, as an HTTP client library sends them."""
@@ -158,6 +160,41 @@ class Soak:
         writer.close()
         self.kinds["disconnected mid-request"] += 1
 
+    async def stalled_body_client(self, rng):
+        """Announces a body and sends a byte of it: answered 408 when --body-timeout
+        passes, and the connection closed."""
+        reader, writer = await asyncio.open_connection(HOST, self.port)
+        try:
+            head = request_bytes("POST", f"{BASE}/contacts.update", ADMIN, b"").split(b"\r\n\r\n")[0]
+            head = b"\r\n".join(line for line in head.split(b"\r\n")
+                                 if not line.lower().startswith(b"content-length"))
+            writer.write(head + b"\r\nContent-Length: 100000\r\n\r\n{")
+            await writer.drain()
+            started = time.monotonic()
+            status = await asyncio.wait_for(read_response(reader), 30)
+            self.record(status, {408}, head)
+            if await reader.read(1) != b"":
+                self.unexpected.append(("connection left open after 408", head[:200]))
+            self.kinds["stalled body (408)"] += 1
+            self.stall_seconds.append(time.monotonic() - started)
+        finally:
+            writer.close()
+
+    async def upgrade_client(self, rng):
+        """Opens the realtime API as Rocket.Chat's clients do: answered at once."""
+        reader, writer = await asyncio.open_connection(HOST, self.port)
+        try:
+            request = (b"GET /websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                       b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            writer.write(request)
+            await writer.drain()
+            status = await asyncio.wait_for(read_response(reader), 5)
+            self.record(status, {404}, request)
+            self.kinds["websocket upgrade (404)"] += 1
+        finally:
+            writer.close()
+
     def record(self, status, expected, request):
         self.statuses[status] += 1
         if status >= 500 or status not in expected:
@@ -171,13 +208,17 @@ class Soak:
                     await self.keep_alive_client(rng)
                 elif kind == "slow":
                     await self.slow_client(rng)
+                elif kind == "stalled":
+                    await self.stalled_body_client(rng)
+                elif kind == "upgrade":
+                    await self.upgrade_client(rng)
                 else:
                     await self.disconnecting_client(rng)
             except (ConnectionError, asyncio.IncompleteReadError) as error:
                 if kind != "disconnect":
                     self.unexpected.append((f"connection lost: {error!r}", b""))
             except asyncio.TimeoutError:
-                self.unexpected.append(("no answer within 30 s", b""))
+                self.unexpected.append((f"{kind}: no answer in time", b""))
 
 
 def rss_kib(pid):
@@ -198,8 +239,9 @@ async def main_async(args, port, pid):
     deadline = start + args.duration
     soak = Soak(port, deadline, args.seed)
     samples = []
-    kinds = (["keep-alive"] * (args.connections * 6 // 8) + ["slow"] * (args.connections // 8)
-             + ["disconnect"] * (args.connections // 8))
+    kinds = (["keep-alive"] * (args.connections * 5 // 8) + ["slow"] * (args.connections // 8)
+             + ["disconnect"] * (args.connections // 8) + ["stalled"] * (args.connections // 16)
+             + ["upgrade"] * (args.connections // 16))
     await asyncio.gather(sample_memory(pid, deadline, samples),
                          *(soak.worker(kind) for kind in kinds))
     return soak, samples
@@ -225,6 +267,8 @@ def main():
     parser.add_argument("--duration", type=int, default=180, help="seconds of traffic")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--body-timeout", type=int, default=2,
+                        help="the server's --body-timeout, in seconds (stalled clients wait it out)")
     parser.add_argument("--max-growth-mib", type=float, default=8.0,
                         help="largest RSS growth from the warm first third to the end")
     args = parser.parse_args()
@@ -233,7 +277,8 @@ def main():
         probe.bind((HOST, 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [str(args.binary), "--host", HOST, "--port", str(port), "--workers", "2"],
+        [str(args.binary), "--host", HOST, "--port", str(port), "--workers", "2",
+         "--body-timeout", f"{args.body_timeout}s"],
         env={**os.environ, "RUST_LOG": "warn"}, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
     try:
@@ -260,6 +305,9 @@ def main():
     print(f"requests answered: {total} in {args.duration} s "
           f"({dict(sorted(soak.statuses.items()))})")
     print(f"client kinds: {dict(soak.kinds)}")
+    if soak.stall_seconds:
+        print(f"stalled bodies answered after {min(soak.stall_seconds):.2f}..."
+              f"{max(soak.stall_seconds):.2f} s (--body-timeout {args.body_timeout} s)")
     print(f"RSS: start {samples[0][1] / 1024:.1f} MiB, warm {warm / 1024:.1f} MiB, "
           f"end {end / 1024:.1f} MiB (growth {growth_mib:+.1f} MiB, limit {args.max_growth_mib})")
     print(f"after the soak: server alive {alive}, normal answer {answered_after}")
