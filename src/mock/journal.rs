@@ -191,7 +191,11 @@ impl Recorded {
             .headers
             .into_iter()
             .map(|(name, value)| {
-                let value = redact::header(&name, value);
+                // Copied: a parsed header value is a slice of the connection's read
+                // buffer, and keeping it would keep the whole buffer (with the body bytes
+                // read along with the head) alive for as long as the entry.
+                let value = HeaderValue::from_bytes(redact::header(&name, value).as_bytes())
+                    .expect("a header value's bytes make a header value");
                 (name, value)
             })
             .collect();
