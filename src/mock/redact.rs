@@ -30,17 +30,9 @@ const SECRET_HEADERS: [&str; 6] = [
 /// - `authToken`: the login answer's new token;
 /// - `bcrypt`, `hashedToken`, `loginTokens`: Rocket.Chat's stored password hash and tokens,
 ///   should a document carrying them pass through a route.
-const SECRET_FIELDS: [&str; 6] = [
-    "password",
-    "resume",
-    "authToken",
-    "bcrypt",
-    "hashedToken",
-    "loginTokens",
-];
-
-/// Login's fields add its two-factor code (`{"user", "password", "code"}`). Elsewhere a
-/// `code` is data (a custom field may be called so).
+///
+/// Login's fields add, last, its two-factor code (`{"user", "password", "code"}`).
+/// Elsewhere a `code` is data (a custom field may be called so).
 const LOGIN_FIELDS: [&str; 7] = [
     "password",
     "resume",
@@ -51,12 +43,15 @@ const LOGIN_FIELDS: [&str; 7] = [
     "code",
 ];
 
+/// Every route's secret fields: login's but its `code`.
+const SECRET_FIELDS: &[&str] = LOGIN_FIELDS.split_last().expect("fields").1;
+
 /// The secret fields of a route's bodies.
 pub(crate) fn fields_of(path: &str) -> &'static [&'static str] {
     if path.ends_with("/login") {
         &LOGIN_FIELDS
     } else {
-        &SECRET_FIELDS
+        SECRET_FIELDS
     }
 }
 
@@ -175,12 +170,12 @@ mod tests {
             br#"{"status":"success","data":{"userId":"u","authToken":"tok","me":{"services":{"password":{"exists":true}}}}}"#,
         );
         assert_eq!(
-            text(body(&SECRET_FIELDS, answer)),
+            text(body(SECRET_FIELDS, answer)),
             r#"{"status":"success","data":{"userId":"u","authToken":"[redacted]","me":{"services":{"password":{"exists":true}}}}}"#
         );
         let tokens = Bytes::from_static(br#"[{"loginTokens":[{"hashedToken":"h"}]}]"#);
         assert_eq!(
-            text(body(&SECRET_FIELDS, tokens)),
+            text(body(SECRET_FIELDS, tokens)),
             r#"[{"loginTokens":"[redacted]"}]"#
         );
     }

@@ -47,6 +47,27 @@ impl Drop for Running {
     }
 }
 
+/// The binary on a free port with JSON logs, `args` and `envs` added, and its log lines.
+fn started_with(args: &[&str], envs: &[(&str, &str)]) -> (Running, Receiver<Value>) {
+    let mut child = Running(
+        Command::new(BINARY)
+            .args(["--port", "0", "--log-format", "json"])
+            .args(args)
+            .envs(envs.iter().copied())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = log_lines(child.0.stdout.take().unwrap());
+    (child, lines)
+}
+
+fn started(args: &[&str]) -> (Running, Receiver<Value>) {
+    started_with(args, &[])
+}
+
 fn terminate(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -57,18 +78,8 @@ fn terminate(child: &Child) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn it_logs_a_json_line_per_request_and_stops_cleanly_on_sigterm() {
-    let mut child = Running(
-        Command::new(BINARY)
-            .args(["--port", "0", "--log-format", "json"])
-            // Options are read from the environment too.
-            .env("ROCKETCHAT_MOCK_ROCKETCHAT_VERSION", "8")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let lines = log_lines(child.0.stdout.take().unwrap());
+    // Options are read from the environment too.
+    let (mut child, lines) = started_with(&[], &[("ROCKETCHAT_MOCK_ROCKETCHAT_VERSION", "8")]);
     let started = next_matching(&lines, |l| l["port"].is_u64());
     assert_eq!(started["level"], "INFO");
     assert!(
@@ -175,16 +186,7 @@ fn bad_flags_are_explained_and_help_names_every_variable() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sighup_drains_like_sigterm() {
-    let mut child = Running(
-        Command::new(BINARY)
-            .args(["--port", "0", "--log-format", "json"])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let lines = log_lines(child.0.stdout.take().unwrap());
+    let (mut child, lines) = started(&[]);
     let started = next_matching(&lines, |l| l["port"].is_u64());
     let address = format!("http://127.0.0.1:{}", started["port"]);
     let slow = tokio::spawn(
@@ -266,16 +268,11 @@ async fn a_fixture_file_with_a_byte_order_mark_loads() {
 #[test]
 fn listening_beyond_loopback_with_an_open_control_api_is_warned_about() {
     let run = |extra: &[&str]| {
-        let mut child = Running(
-            Command::new(BINARY)
-                .args(["--host", "0.0.0.0", "--port", "0", "--log-format", "json"])
-                .args(extra)
-                .env("RUST_LOG", "info")
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        let lines = log_lines(child.0.stdout.take().unwrap());
+        let args: Vec<&str> = ["--host", "0.0.0.0"]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        let (_child, lines) = started(&args);
         next_matching(&lines, |l| l["port"].is_u64());
         let mut warned = false;
         while let Ok(line) = lines.recv_timeout(Duration::from_millis(500)) {

@@ -20,6 +20,20 @@ async fn eventually<F: Future<Output = bool>>(mut probe: impl FnMut() -> F) {
     }
 }
 
+/// The reload error `/_mock/health` reports, once it does.
+async fn reload_error(app: &TestApp) -> String {
+    eventually(|| async {
+        app.health().await.body["fixtures"]
+            .get("reloadError")
+            .is_some()
+    })
+    .await;
+    app.health().await.body["fixtures"]["reloadError"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn rename_john(dir: &Path, name: &str) {
     let file = dir.join("contacts.json");
     let mut contacts: Value =
@@ -53,19 +67,10 @@ async fn a_changed_fixture_file_is_reloaded_and_a_broken_one_is_not() {
     assert!(health["fixtures"].get("reloadError").is_none());
 
     std::fs::write(dir.join("users.json"), "[{\"_id\": 1}]").unwrap();
-    eventually(|| async {
-        app.health().await.body["fixtures"]
-            .get("reloadError")
-            .is_some()
-    })
-    .await;
-    let health = app.health().await.body;
+    let error = reload_error(&app).await;
     assert!(
-        health["fixtures"]["reloadError"]
-            .as_str()
-            .unwrap()
-            .starts_with("users.json, document 0 (_id 1): _id: invalid type"),
-        "{health}"
+        error.starts_with("users.json, document 0 (_id 1): _id: invalid type"),
+        "{error}"
     );
     assert_eq!(app.contact(JOHN).await["name"], "John Reloaded");
     let reply = app.update(ADMIN, json!({"contactId": JOHN})).await;
@@ -91,20 +96,9 @@ async fn a_fixture_file_that_vanishes_is_a_reload_error_and_sessions_keep_their_
     assert_eq!(reply.status, 200);
 
     std::fs::remove_file(dir.join("contacts.json")).unwrap();
-    eventually(|| async {
-        app.health().await.body["fixtures"]
-            .get("reloadError")
-            .is_some()
-    })
-    .await;
+    let error = reload_error(&app).await;
+    assert!(error.contains("contacts.json vanished"), "{error}");
     let health = app.health().await.body;
-    assert!(
-        health["fixtures"]["reloadError"]
-            .as_str()
-            .unwrap()
-            .contains("contacts.json vanished"),
-        "{health}"
-    );
     // Nothing was emptied, and the session's write stands.
     assert_eq!(app.contact(JOHN).await["name"], "John");
     assert_eq!(session.contact(JANE).await["name"], "Session change");
