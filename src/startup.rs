@@ -453,9 +453,14 @@ fn cors(state: web::Data<AppState>) -> Cors {
 }
 
 /// A path as the router reads it (see `mock::layer`), for the CORS layer, which runs before
-/// routing.
-fn requoted(path: &str) -> String {
-    actix_web::dev::Url::new(path.parse().unwrap_or_default())
-        .path()
-        .to_owned()
+/// routing; only a percent-encoded path needs the work.
+fn requoted(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains('%') {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    std::borrow::Cow::Owned(
+        actix_web::dev::Url::new(path.parse().unwrap_or_default())
+            .path()
+            .to_owned(),
+    )
 }

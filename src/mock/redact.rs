@@ -46,6 +46,20 @@ const LOGIN_FIELDS: [&str; 7] = [
 /// Every route's secret fields: login's but its `code`.
 const SECRET_FIELDS: &[&str] = LOGIN_FIELDS.split_last().expect("fields").1;
 
+/// A searcher per field of [`LOGIN_FIELDS`], built once; `fields` is that list or its
+/// [`SECRET_FIELDS`] start.
+fn finders(fields: &[&str]) -> &'static [memchr::memmem::Finder<'static>] {
+    debug_assert!(LOGIN_FIELDS.starts_with(fields), "{fields:?}");
+    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::LazyLock::new(|| {
+            LOGIN_FIELDS
+                .iter()
+                .map(|field| memchr::memmem::Finder::new(field.as_bytes()))
+                .collect()
+        });
+    &FINDERS[..fields.len()]
+}
+
 /// The secret fields of a route's bodies.
 pub(crate) fn fields_of(path: &str) -> &'static [&'static str] {
     if path.ends_with("/login") {
@@ -66,9 +80,10 @@ pub(crate) fn header(name: &HeaderName, value: HeaderValue) -> HeaderValue {
 /// `body` with every secret field's value replaced, as JSON or as a form; unchanged (and
 /// not copied) when it names no secret field, which is every request but a few.
 pub(crate) fn body(fields: &[&str], bytes: Bytes) -> Bytes {
-    if !fields
+    // Every response and request body passes here: searched with finders built once.
+    if !finders(fields)
         .iter()
-        .any(|field| memchr::memmem::find(&bytes, field.as_bytes()).is_some())
+        .any(|finder| finder.find(&bytes).is_some())
     {
         return bytes;
     }
@@ -84,9 +99,9 @@ pub(crate) fn body(fields: &[&str], bytes: Bytes) -> Bytes {
     }
     // Neither JSON nor a form (cut short, or broken): kept only up to the first secret
     // field's name, so that what follows it cannot leak.
-    let first = fields
+    let first = finders(fields)
         .iter()
-        .filter_map(|field| memchr::memmem::find(&bytes, field.as_bytes()))
+        .filter_map(|finder| finder.find(&bytes))
         .min()
         .unwrap_or(bytes.len());
     let mut kept = bytes[..first].to_vec();

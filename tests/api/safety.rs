@@ -178,7 +178,7 @@ async fn the_journal_is_bounded_in_bytes_across_sessions_and_cuts_long_bodies() 
     // The oldest went first: the first sessions' entries, while the last keeps all 40.
     let last = app.in_session("c").journal("").await;
     assert_eq!(last.len(), 40);
-    let first = app.in_session("a").in_session("a");
+    let first = app.in_session("a");
     let page = first.call(Method::GET, "/_mock/requests", None).await.body;
     assert!(page["dropped"].as_u64().unwrap() > 0, "{page}");
     let entry = &last[0];
