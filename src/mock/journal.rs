@@ -408,10 +408,6 @@ impl Journals {
         }
     }
 
-    pub fn limits(&self) -> JournalLimits {
-        self.limits
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
